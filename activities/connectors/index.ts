@@ -1,0 +1,74 @@
+// Connector activities: one per connector type, registered only on workers that hold that credential domain.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { readFile } from 'node:fs/promises';
+import { paramsHash } from '../../src/canonical';
+import type { CountersignConfig } from '../../src/config/schema';
+import { readEnvironmentVariable } from '../../src/config/settings';
+import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
+import type { Logger } from '../../src/logger';
+import { executeHttpAction } from './http';
+
+/** Resolves a connector credential reference to its value, inside the executing activity only. */
+export interface CredentialResolver {
+  resolve(ref: { env: string } | { file: string } | { secret: string }, requestId: string): Promise<string>;
+}
+
+export interface ConnectorDeps {
+  config: CountersignConfig;
+  logger: Logger;
+  credentials?: CredentialResolver;
+  fetch?: typeof fetch;
+  /** Extra headers for a call (an approval receipt, say). */
+  callHeaders?: (input: ExecuteActionInput) => Promise<Record<string, string>>;
+}
+
+/** The default resolver: environment variables and files. Vault references need the vault. */
+export function createCredentialResolver(): CredentialResolver {
+  return {
+    async resolve(ref) {
+      if ('env' in ref) {
+        const value = readEnvironmentVariable(ref.env);
+        if (!value) throw misconfigured(`credential environment variable ${ref.env} is not set`);
+        return value;
+      }
+      if ('file' in ref) {
+        try {
+          return (await readFile(ref.file, 'utf8')).trim();
+        } catch {
+          throw misconfigured(`credential file ${ref.file} cannot be read`);
+        }
+      }
+      throw misconfigured(`vault secret ${ref.secret} needs the credential vault`);
+    },
+  };
+}
+
+/** Connector activities; the worker registers them on the connector's own task queue. */
+export function createConnectorActivities(deps: ConnectorDeps) {
+  const credentials = deps.credentials ?? createCredentialResolver();
+  const doFetch = deps.fetch ?? fetch;
+  return {
+    /** Executes an approved action through its connector, at most once downstream (Idempotency-Key: request id). */
+    async executeConnectorAction(input: ExecuteActionInput): Promise<ExecutionOutcome> {
+      const action = deps.config.actions[input.action];
+      const connector = deps.config.connectors[input.connector];
+      if (!action || !connector || action.connector !== input.connector) {
+        throw misconfigured(`action ${input.action} is not served by connector ${input.connector}`);
+      }
+      if (paramsHash(input.params) !== input.paramsHash) {
+        throw ApplicationFailure.create({ type: 'ParamsMismatch', message: 'parameters differ from the approved ones', nonRetryable: true });
+      }
+      const credential = connector.credential ? await credentials.resolve(connector.credential, input.requestId) : undefined;
+      const attempt = Context.current().info.attempt;
+      const extraHeaders = deps.callHeaders ? await deps.callHeaders(input) : undefined;
+      deps.logger.info({ requestId: input.requestId, action: input.action, connector: input.connector, attempt }, 'executing action');
+      const outcome = await executeHttpAction(input, action, connector, credential, { fetch: doFetch, attempt, extraHeaders });
+      deps.logger.info({ requestId: input.requestId, action: input.action, status: outcome.status }, 'action executed');
+      return outcome;
+    },
+  };
+}
+
+function misconfigured(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'ConnectorMisconfigured', message, nonRetryable: true });
+}

@@ -1,0 +1,233 @@
+// The YAML configuration: agents, people, approver groups, connectors, the action catalog and policy rules.
+// One zod schema; every key is described so the published JSON Schema documents itself.
+import ms from 'ms';
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, ".", "_" and "-" only');
+
+const duration = z
+  .string()
+  .describe('A duration such as "90s", "15m", "4h" or "2d".')
+  .transform((value, ctx) => {
+    const parsed = ms(value as ms.StringValue);
+    if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
+      ctx.addIssue({ code: 'custom', message: `not a positive duration: "${value}"` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+export const riskTierSchema = z.enum(['low', 'medium', 'high', 'critical']).describe('Risk tier of an action.');
+
+const personSchema = z
+  .object({
+    name: z.string().min(1).optional().describe('Display name.'),
+    email: z.email().optional().describe('Email address; used to resolve `onBehalfOf` and owners to people.'),
+    slack: z
+      .string()
+      .regex(/^[UW][A-Z0-9]+$/)
+      .optional()
+      .describe('Slack user id (U…/W…).'),
+  })
+  .strict()
+  .describe('A person who may own agents, act through them or approve requests. The key is their operator identity.');
+
+const approverGroupSchema = z
+  .object({
+    description: z.string().optional().describe('What the group is for.'),
+    members: z.array(id).default([]).describe('Person ids (keys of `people`).'),
+    slackChannel: z
+      .string()
+      .regex(/^[CG][A-Z0-9]+$/)
+      .optional()
+      .describe('Channel for approval messages; without it each member gets a direct message.'),
+    slackUsergroup: z
+      .string()
+      .regex(/^S[A-Z0-9]+$/)
+      .optional()
+      .describe('Slack user group whose members may also approve (resolved at decision time).'),
+  })
+  .strict();
+
+const credentialSchema = z
+  .union([
+    z.object({ env: z.string().min(1).describe('Environment variable holding the credential.') }).strict(),
+    z.object({ file: z.string().min(1).describe('File holding the credential.') }).strict(),
+    z.object({ secret: id.describe('Id of a secret in the Countersign vault.') }).strict(),
+  ])
+  .describe('Where the connector finds its credential. Resolved inside the executing activity only.');
+
+const httpConnectorSchema = z
+  .object({
+    type: z.literal('http'),
+    description: z.string().optional(),
+    allowedHosts: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('Hosts (host or host:port) the connector may call; anything else fails without a call.'),
+    timeout: duration.default(10_000).describe('Per-attempt timeout of the downstream call.'),
+    credential: credentialSchema.optional(),
+    auth: z
+      .object({
+        header: z.string().default('Authorization').describe('Header that carries the credential.'),
+        scheme: z.string().default('Bearer').describe('Prefix before the credential; empty for none.'),
+      })
+      .strict()
+      .default({ header: 'Authorization', scheme: 'Bearer' }),
+    maxAttempts: z.number().int().min(1).max(10).default(5).describe('Attempts for network errors and 5xx.'),
+  })
+  .strict();
+
+export const connectorSchema = z.discriminatedUnion('type', [httpConnectorSchema]).describe('A credential domain.');
+
+const httpActionSchema = z
+  .object({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+    url: z
+      .string()
+      .min(1)
+      .describe('URL template; `{name}` placeholders are filled from params, URL-encoded. Others are an error.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Static headers sent with every call.'),
+    body: z
+      .enum(['params', 'none'])
+      .default('params')
+      .describe('`params`: the parameters as JSON body (placeholders excluded); `none`: no body.'),
+  })
+  .strict();
+
+const actionSchema = z
+  .object({
+    description: z.string().min(1).describe('What the action does; shown to approvers and to LLMs as a tool description.'),
+    risk: riskTierSchema,
+    connector: id.describe('Key of `connectors` that executes the action.'),
+    http: httpActionSchema.optional().describe('Request template for `http` connectors.'),
+    params: z
+      .record(z.string(), z.unknown())
+      .default({ type: 'object' })
+      .describe('JSON Schema (2020-12) of the parameters; validated at submit and published in OpenAPI.'),
+  })
+  .strict();
+
+const agentSchema = z
+  .object({
+    id,
+    name: z.string().optional().describe('Display name.'),
+    owner: id.describe('Person id of the human accountable for the agent.'),
+    description: z.string().default('').describe('What the agent is for.'),
+    allowedActions: z.array(z.string().min(1)).default([]).describe('Actions the agent may request.'),
+    enabled: z.boolean().default(true).describe('A disabled agent can submit nothing and execute nothing.'),
+    apiKeySha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional()
+      .describe('SHA-256 (hex) of the agent API key sent as `Authorization: Bearer`.'),
+  })
+  .strict();
+
+const ruleSchema = z
+  .object({
+    id,
+    description: z.string().default(''),
+    match: z
+      .object({
+        actions: z.array(z.string().min(1)).optional().describe('Action names; `*` suffix matches a prefix.'),
+        agents: z.array(id).optional().describe('Agent ids.'),
+        risk: z.array(riskTierSchema).optional().describe('Risk tiers.'),
+      })
+      .strict()
+      .default({})
+      .describe('All given lists must match; an absent list matches everything.'),
+    when: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('CEL condition over `params`, `agent`, `request` (reason, onBehalfOf, target, time) and `action`.'),
+    effect: z.enum(['allow', 'deny', 'require_approval']),
+    reason: z.string().optional().describe('For `deny`: the reason returned to the agent.'),
+    approvers: id.optional().describe('For `require_approval`: the approver group.'),
+    quorum: z.number().int().min(1).max(10).default(1).describe('Distinct people of the group who must approve.'),
+    remindAfter: duration.optional().describe('Remind the group after this long, and again every time it passes.'),
+    escalateAfter: duration.optional().describe('Add `escalateTo` to the eligible approvers after this long.'),
+    escalateTo: id.optional().describe('Approver group added at escalation.'),
+    expireAfter: duration.default(86_400_000).describe('Reject as `expired` after this long.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    version: z.literal(1).default(1).describe('Config format version.'),
+    people: z.record(id, personSchema).default({}).describe('People, keyed by their operator identity.'),
+    agents: z.array(agentSchema).default([]).describe('Agents allowed to submit requests.'),
+    approvers: z.record(id, approverGroupSchema).default({}).describe('Approver groups.'),
+    connectors: z.record(id, connectorSchema).default({}).describe('Connectors, one per credential domain.'),
+    actions: z
+      .record(z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, 'dotted lowercase name such as payments.refund'), actionSchema)
+      .default({})
+      .describe('The action catalog.'),
+    policies: z
+      .object({
+        mode: z
+          .enum(['enforce', 'shadow'])
+          .default('enforce')
+          .describe('`shadow` records what would have happened and lets requests through.'),
+        rules: z.array(ruleSchema).default([]),
+      })
+      .strict()
+      .default({ mode: 'enforce', rules: [] }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const people = new Set(Object.keys(config.people));
+    const agentIds = new Set<string>();
+    config.agents.forEach((agent, i) => {
+      if (agentIds.has(agent.id)) issue(['agents', i, 'id'], `duplicate agent id "${agent.id}"`);
+      agentIds.add(agent.id);
+      if (!people.has(agent.owner)) issue(['agents', i, 'owner'], `unknown person "${agent.owner}"`);
+      agent.allowedActions.forEach((a, j) => {
+        if (!(a in config.actions)) issue(['agents', i, 'allowedActions', j], `unknown action "${a}"`);
+      });
+    });
+    for (const [name, group] of Object.entries(config.approvers)) {
+      group.members.forEach((m, j) => {
+        if (!people.has(m)) issue(['approvers', name, 'members', j], `unknown person "${m}"`);
+      });
+    }
+    for (const [name, action] of Object.entries(config.actions)) {
+      const connector = config.connectors[action.connector];
+      if (!connector) issue(['actions', name, 'connector'], `unknown connector "${action.connector}"`);
+      else if (connector.type === 'http' && !action.http) issue(['actions', name, 'http'], 'required for http connectors');
+    }
+    const ruleIds = new Set<string>();
+    config.policies.rules.forEach((rule, i) => {
+      const at = (key: string) => ['policies', 'rules', i, key];
+      if (ruleIds.has(rule.id)) issue(at('id'), `duplicate rule id "${rule.id}"`);
+      ruleIds.add(rule.id);
+      if (rule.effect === 'deny' && !rule.reason) issue(at('reason'), 'a deny rule needs a reason for the agent');
+      if (rule.effect === 'require_approval') {
+        if (!rule.approvers) issue(at('approvers'), 'require_approval needs an approver group');
+        else if (!(rule.approvers in config.approvers)) issue(at('approvers'), `unknown group "${rule.approvers}"`);
+      }
+      if (rule.escalateTo && !(rule.escalateTo in config.approvers)) {
+        issue(at('escalateTo'), `unknown group "${rule.escalateTo}"`);
+      }
+      if ((rule.escalateAfter === undefined) !== (rule.escalateTo === undefined)) {
+        issue(at('escalateTo'), 'escalateAfter and escalateTo go together');
+      }
+      for (const a of rule.match.actions ?? []) {
+        if (!a.endsWith('*') && !(a in config.actions)) issue(at('match'), `unknown action "${a}"`);
+      }
+    });
+  });
+
+export type CountersignConfig = z.output<typeof configSchema>;
+export type AgentConfig = CountersignConfig['agents'][number];
+export type ActionConfig = CountersignConfig['actions'][string];
+export type ConnectorConfig = CountersignConfig['connectors'][string];
+export type PolicyRuleConfig = CountersignConfig['policies']['rules'][number];
+export type ApproverGroupConfig = CountersignConfig['approvers'][string];
+export type PersonConfig = CountersignConfig['people'][string];

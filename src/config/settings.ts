@@ -1,0 +1,58 @@
+// Process settings from the environment: the only module that reads process.env. Parsed once at start-up.
+import { z } from 'zod';
+import { AppError, formatPath } from '../errors';
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+export const settingsSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port of the API.'),
+  HOST: z.string().default('127.0.0.1').describe('Interface the API listens on (0.0.0.0 in containers).'),
+  TEMPORAL_ADDRESS: optionalString.describe('Temporal frontend host:port; unset starts the embedded dev server.'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace.'),
+  TEMPORAL_UI_URL: optionalString.describe('Base URL of the Temporal Web UI, for links (dev: http://localhost:8233).'),
+  TEMPORAL_CLI_PATH: optionalString.describe('Path to a Temporal CLI binary for the embedded dev server.'),
+  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233).describe('gRPC port of the embedded dev server.'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233).describe('Web UI port of the embedded dev server.'),
+  COUNTERSIGN_CACHE_DIR: optionalString.describe('Where the Temporal CLI build is cached (default ~/.cache/countersign).'),
+  COUNTERSIGN_CONFIG: optionalString.describe('The YAML config file; unset loads examples/countersign.yaml.'),
+  COUNTERSIGN_DATA_DIR: z.string().min(1).default('.countersign').describe('Data directory (dev server state).'),
+  COUNTERSIGN_ADMIN_TOKEN: optionalString.describe('Bearer token of the operator API.'),
+  COUNTERSIGN_PUBLIC_URL: optionalString.describe('Public base URL of the API, for links in messages.'),
+  SLACK_BOT_TOKEN: optionalString.describe('Slack bot token (xoxb-…).'),
+  SLACK_SIGNING_SECRET: optionalString.describe('Slack signing secret (HTTP mode).'),
+  SLACK_APP_TOKEN: optionalString.describe('Slack app-level token (xapp-…): enables Socket Mode.'),
+  SLACK_API_URL: optionalString.describe('Slack Web API base URL (proxies and tests).'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+
+/** Parses settings from an environment (process.env by default); throws AppError listing every problem. */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new AppError('config_invalid', 'invalid environment', {
+      errors: parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+    });
+  }
+  return parsed.data;
+}
+
+/** The default cache directory: $XDG_CACHE_HOME/countersign or ~/.cache/countersign. */
+export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
+  const base = env.XDG_CACHE_HOME || `${env.HOME || env.USERPROFILE || '.'}/.cache`;
+  return `${base}/countersign`;
+}
+
+/** A copy of the process environment, for child processes (the Temporal CLI, go install). */
+export function childEnvironment(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  return { ...process.env, ...extra };
+}
+
+/** The environment variables the config file may name for connector credentials, read only by the resolver. */
+export function readEnvironmentVariable(name: string): string | undefined {
+  return process.env[name];
+}

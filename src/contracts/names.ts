@@ -1,0 +1,32 @@
+// Names shared by the API, the worker and operators. Workflow-safe.
+import { defineSearchAttributeKey } from '@temporalio/common';
+
+/** The task queue the action request workflows and control activities run on. */
+export const CONTROL_TASK_QUEUE = 'countersign';
+
+/** The task queue for one connector credential domain: only workers holding that domain poll it. */
+export function connectorTaskQueue(connector: string): string {
+  return `countersign-connector-${connector}`;
+}
+
+export const WORKFLOW_TYPE = 'actionRequestWorkflow';
+
+/** Search attributes: ids and enums only, they are stored unencrypted. */
+export const SEARCH_ATTRIBUTES = {
+  agent: defineSearchAttributeKey('CsAgent', 'KEYWORD'),
+  action: defineSearchAttributeKey('CsAction', 'KEYWORD'),
+  status: defineSearchAttributeKey('CsStatus', 'KEYWORD'),
+  risk: defineSearchAttributeKey('CsRisk', 'KEYWORD'),
+  policy: defineSearchAttributeKey('CsPolicy', 'KEYWORD'),
+  approvers: defineSearchAttributeKey('CsApprovers', 'KEYWORD_LIST'),
+} as const;
+
+/** `--search-attribute` values for the Temporal CLI dev server and the operator namespace setup. */
+export const SEARCH_ATTRIBUTE_DECLARATIONS: readonly string[] = [
+  'CsAgent=Keyword',
+  'CsAction=Keyword',
+  'CsStatus=Keyword',
+  'CsRisk=Keyword',
+  'CsPolicy=Keyword',
+  'CsApprovers=KeywordList',
+];

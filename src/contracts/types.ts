@@ -1,0 +1,232 @@
+// Workflow-safe types shared by the API, the worker, Slack, the CLI and the tests.
+// Nothing here imports node:* or performs I/O: this module is bundled into workflow code.
+
+/** Every status a request can be in; the last six are terminal. */
+export const REQUEST_STATUSES = [
+  'pending_approval',
+  'approved',
+  'executing',
+  'succeeded',
+  'failed',
+  'denied',
+  'rejected',
+  'expired',
+  'cancelled',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly RequestStatus[] = [
+  'succeeded',
+  'failed',
+  'denied',
+  'rejected',
+  'expired',
+  'cancelled',
+];
+
+/** True when no further transition can happen. */
+export function isTerminal(status: RequestStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export type PolicyEffect = 'allow' | 'deny' | 'require_approval';
+export type PolicyMode = 'enforce' | 'shadow';
+export type RiskTier = 'low' | 'medium' | 'high' | 'critical';
+
+/** Where the action lands; free-form ids, never secrets. */
+export interface ActionTarget {
+  system?: string;
+  environment?: string;
+  resource?: string;
+}
+
+/** One approval requirement produced by a matching `require_approval` rule. Durations are milliseconds. */
+export interface ApprovalRequirement {
+  ruleId: string;
+  group: string;
+  quorum: number;
+  /** People (approver ids) who may approve from the start. */
+  members: string[];
+  remindAfterMs?: number;
+  escalateAfterMs?: number;
+  escalateTo?: string;
+  /** People added when the escalation fires. */
+  escalationMembers: string[];
+  expireAfterMs: number;
+}
+
+/** What the policy engine decided, with the reasons. */
+export interface PolicyDecision {
+  /** The effect that governs the request (in shadow mode: always allow). */
+  effect: PolicyEffect;
+  /** The effect the rules produced, before shadow mode. */
+  evaluatedEffect: PolicyEffect;
+  mode: PolicyMode;
+  /** Ids of every rule that matched. */
+  rules: string[];
+  /** A human-readable reason for deny (returned to the agent). */
+  reason?: string;
+  policyVersion: string;
+  approvals: ApprovalRequirement[];
+}
+
+/** Connector routing for the execution step; settings stay in the worker's config. */
+export interface ConnectorRef {
+  name: string;
+  type: string;
+  taskQueue: string;
+  /** Per-attempt timeout of the downstream call. */
+  timeoutMs: number;
+}
+
+/** Where a notification landed (a Slack channel and message ts, say), so later updates can edit it. */
+export interface NotificationRef {
+  channel: string;
+  ts: string;
+}
+
+export type NotificationKind = 'requested' | 'reminder' | 'escalated' | 'progress';
+
+/** Input of the `notifyApprovers` activity. */
+export interface NotifyApproversInput {
+  kind: NotificationKind;
+  /** For reminders and escalations: the group concerned (the escalation group when escalating). */
+  group?: string;
+  state: ActionRequestState;
+  params: Record<string, unknown>;
+  refs: NotificationRef[];
+}
+
+/** Input of the `notifyOutcome` activity. */
+export interface NotifyOutcomeInput {
+  state: ActionRequestState;
+  refs: NotificationRef[];
+}
+
+/** Input of the `recheckBeforeExecution` activity. */
+export interface RecheckInput {
+  requestId: string;
+  agentId: string;
+  action: string;
+  params: Record<string, unknown>;
+  paramsHash: string;
+  approvedParamsHashes: string[];
+}
+
+export type RecheckResult = { ok: true } | { ok: false; reason: string };
+
+/** Input of a connector's `executeConnectorAction` activity. */
+export interface ExecuteActionInput {
+  requestId: string;
+  action: string;
+  connector: string;
+  params: Record<string, unknown>;
+  paramsHash: string;
+}
+
+/** The single input object of `actionRequestWorkflow`. JSON-safe; times are ISO strings. */
+export interface ActionRequestInput {
+  requestId: string;
+  agent: { id: string; owner: string };
+  action: string;
+  risk: RiskTier;
+  params: Record<string, unknown>;
+  /** SHA-256 over the canonical JSON of `params`. */
+  paramsHash: string;
+  reason: string;
+  onBehalfOf?: string;
+  target?: ActionTarget;
+  submittedAt: string;
+  decision: PolicyDecision;
+  /** Approver ids that may never decide this request (the agent's owner, the person it acts for). */
+  excludedApprovers: string[];
+  connector: ConnectorRef;
+}
+
+export type DecisionChoice = 'approve' | 'reject';
+export type DecisionChannel = 'slack' | 'api' | 'cli';
+
+/** The payload of `submitDecisionSignal`. */
+export interface DecisionSubmission {
+  /** The approver's person id (as in the config's approver groups). */
+  approver: string;
+  decision: DecisionChoice;
+  channel: DecisionChannel;
+  reason?: string;
+  /** The params hash the approver was shown; must equal the request's. */
+  paramsHash: string;
+  /** ISO time the decision was made, set by the sender. */
+  at: string;
+  /** Channel-specific facts (Slack user/team/message ts), ids only. */
+  context?: Record<string, string>;
+}
+
+export type RefusalCode =
+  | 'not_an_approver'
+  | 'self_approval'
+  | 'duplicate'
+  | 'already_decided'
+  | 'params_mismatch';
+
+export interface RecordedDecision extends DecisionSubmission {
+  receivedAt: string;
+}
+
+export interface RefusedDecision extends RecordedDecision {
+  refusal: RefusalCode;
+}
+
+export interface TimelineEntry {
+  at: string;
+  event: string;
+  detail?: string;
+}
+
+export interface ExecutionOutcome {
+  ok: boolean;
+  /** Downstream HTTP status, when there was one. */
+  status?: number;
+  /** Size-bounded, secret-free summary of the response. */
+  summary: string;
+  attempts?: number;
+}
+
+/** Requirement progress as shown to people. */
+export interface RequirementProgress {
+  ruleId: string;
+  group: string;
+  quorum: number;
+  approvedBy: string[];
+  satisfied: boolean;
+  escalated: boolean;
+}
+
+/** The full state of a request: the query answer and the workflow result. */
+export interface ActionRequestState {
+  requestId: string;
+  status: RequestStatus;
+  agent: { id: string; owner: string };
+  action: string;
+  risk: RiskTier;
+  paramsHash: string;
+  reason: string;
+  onBehalfOf?: string;
+  target?: ActionTarget;
+  submittedAt: string;
+  decision: PolicyDecision;
+  expiresAt?: string;
+  eligibleApprovers: string[];
+  requirements: RequirementProgress[];
+  approvals: RecordedDecision[];
+  rejections: RecordedDecision[];
+  refused: RefusedDecision[];
+  cancellation?: { by: string; reason?: string; at: string };
+  outcome?: ExecutionOutcome;
+  timeline: TimelineEntry[];
+}
+
+/** Payload of `cancelRequestSignal`. */
+export interface CancelRequest {
+  by: string;
+  reason?: string;
+}

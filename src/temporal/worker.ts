@@ -1,0 +1,93 @@
+// Worker assembly: the control worker (workflows, re-check, notifications) and one worker per connector credential
+// domain, each holding only that domain's credentials.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities';
+import { createConnectorActivities, type ConnectorDeps } from '../../activities/connectors';
+import { CONTROL_TASK_QUEUE, connectorTaskQueue } from '../contracts/names';
+import type { CountersignConfig } from '../config/schema';
+
+/** Task queue names; tests give each suite its own prefix. */
+export interface TaskQueues {
+  control: string;
+  connector(name: string): string;
+}
+
+/** The production task queues. */
+export const DEFAULT_TASK_QUEUES: TaskQueues = { control: CONTROL_TASK_QUEUE, connector: connectorTaskQueue };
+
+/** Task queues with a prefix, so several deployments (or test suites) share one namespace. */
+export function prefixedTaskQueues(prefix: string): TaskQueues {
+  return { control: `${prefix}-${CONTROL_TASK_QUEUE}`, connector: (name) => `${prefix}-${connectorTaskQueue(name)}` };
+}
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+
+export interface CreateWorkersOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueues: TaskQueues;
+  config: CountersignConfig;
+  /** Run the control worker (workflows and control activities). */
+  control: boolean;
+  /** Connector credential domains this process serves. */
+  connectors: readonly string[];
+  activityDeps: ActivityDeps;
+  connectorDeps?: Omit<ConnectorDeps, 'config' | 'logger'>;
+  /** A prebuilt workflow bundle (tests and benchmarks build it once). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Sticky cache and concurrency overrides. */
+  tuning?: Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>;
+}
+
+/** Creates the workers this process runs; call `run()` on each (or `runWorkers`). */
+export async function createWorkers(options: CreateWorkersOptions): Promise<Worker[]> {
+  const unknown = options.connectors.filter((c) => !(c in options.config.connectors));
+  if (unknown.length > 0) throw new Error(`unknown connector(s): ${unknown.join(', ')}`);
+  const workers: Worker[] = [];
+  if (options.control) {
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: options.taskQueues.control,
+        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+        activities: createActivities(options.activityDeps),
+        ...options.tuning,
+      }),
+    );
+  }
+  for (const name of options.connectors) {
+    workers.push(
+      await Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: options.taskQueues.connector(name),
+        activities: createConnectorActivities({
+          ...options.connectorDeps,
+          config: restrictToConnector(options.config, name),
+          logger: options.activityDeps.logger.child({ connector: name }),
+        }),
+        ...options.tuning,
+      }),
+    );
+  }
+  return workers;
+}
+
+/** Runs workers until they are shut down; rejects if any fails. */
+export async function runWorkers(workers: readonly Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.run()));
+}
+
+/** A config view holding only one connector's settings, so a domain's worker cannot reach another's credentials. */
+function restrictToConnector(config: CountersignConfig, name: string): CountersignConfig {
+  const connector = config.connectors[name];
+  return {
+    ...config,
+    connectors: connector ? { [name]: connector } : {},
+    actions: Object.fromEntries(Object.entries(config.actions).filter(([, a]) => a.connector === name)),
+  };
+}
+
+export { NativeConnection };

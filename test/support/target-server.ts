@@ -1,0 +1,79 @@
+// A loopback stand-in for an internal API: counts every call, dedupes by Idempotency-Key, answers as told.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface TargetCall {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface TargetServer {
+  url: string;
+  host: string;
+  calls: TargetCall[];
+  /** Calls whose Idempotency-Key was seen before (retries). */
+  replays: number;
+  /** Sets the status of the next N responses (then back to 200). */
+  failNext(status: number, times?: number): void;
+  /** Delays every response by ms (for timeouts). */
+  delay(ms: number): void;
+  callsFor(requestId: string): TargetCall[];
+  close(): Promise<void>;
+}
+
+/** Starts the target on 127.0.0.1 with a random port. */
+export async function startTargetServer(): Promise<TargetServer> {
+  const calls: TargetCall[] = [];
+  const seen = new Set<string>();
+  let replays = 0;
+  let failures: { status: number; times: number } | undefined;
+  let delayMs = 0;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const respond = () => {
+        calls.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+        const key = String(req.headers['idempotency-key'] ?? '');
+        if (failures && failures.times > 0) {
+          failures.times -= 1;
+          res.writeHead(failures.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: `status ${failures.status}` }));
+          return;
+        }
+        if (key && seen.has(key)) replays += 1;
+        seen.add(key);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true, path: req.url }));
+      };
+      if (delayMs > 0) setTimeout(respond, delayMs);
+      else respond();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    calls,
+    get replays() {
+      return replays;
+    },
+    failNext(status, times = 1) {
+      failures = { status, times };
+    },
+    delay(ms) {
+      delayMs = ms;
+    },
+    callsFor(requestId) {
+      return calls.filter((c) => c.headers['idempotency-key'] === requestId);
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
