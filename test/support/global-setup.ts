@@ -2,13 +2,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { defaultCacheDir, loadSettings } from '../../src/config/settings';
-import { SEARCH_ATTRIBUTES } from '../../src/contracts/names';
-import { resolveTemporalCli } from '../../src/temporal/cli';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+import { startLocalTemporal } from './local-temporal';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,20 +18,7 @@ declare module 'vitest' {
 let env: TestWorkflowEnvironment | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  const settings = loadSettings();
-  const cli = await resolveTemporalCli({
-    explicitPath: settings.TEMPORAL_CLI_PATH,
-    cacheDir: settings.COUNTERSIGN_CACHE_DIR ?? defaultCacheDir(),
-    log: (m) => process.stderr.write(`${m}\n`),
-  });
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli ? { executable: { type: 'existing-path', path: cli.path } } : {}),
-      ip: '127.0.0.1',
-      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      extraArgs: ['--headless', '--log-level', 'error'],
-    },
-  });
+  env = await startLocalTemporal();
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bundle-'));
   const bundlePath = join(dir, 'workflows.js');
