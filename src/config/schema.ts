@@ -222,7 +222,26 @@ export const configSchema = z
         if (!a.endsWith('*') && !(a in config.actions)) issue(at('match'), `unknown action "${a}"`);
       }
     });
-  });
+  }, { when: (payload) => crossReferencesCheckable(payload.value) });
+
+/**
+ * Cross-reference checks run even when some fields failed (zod skips refinements after any issue by default), so one
+ * bad duration does not hide an unknown group; they only need the containers they walk to have the right shape.
+ */
+function crossReferencesCheckable(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { people, agents, approvers, connectors, actions, policies } = value;
+  if (!isRecord(people) || !isRecord(approvers) || !isRecord(connectors) || !isRecord(actions)) return false;
+  if (!Array.isArray(agents) || !agents.every((a) => isRecord(a) && Array.isArray(a.allowedActions))) return false;
+  if (!Object.values(approvers).every((g) => isRecord(g) && Array.isArray(g.members))) return false;
+  if (!Object.values(actions).every(isRecord)) return false;
+  if (!isRecord(policies) || !Array.isArray(policies.rules)) return false;
+  return policies.rules.every((r) => isRecord(r) && isRecord(r.match));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 export type CountersignConfig = z.output<typeof configSchema>;
 export type AgentConfig = CountersignConfig['agents'][number];
