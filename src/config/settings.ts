@@ -1,4 +1,5 @@
 // Process settings from the environment: the only module that reads process.env. Parsed once at start-up.
+import ms from 'ms';
 import { z } from 'zod';
 import { AppError, formatPath } from '../errors';
 
@@ -7,6 +8,25 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+/** A duration setting such as "90s" or "15m", in milliseconds, with a default and an optional upper bound. */
+function duration(defaultValue: string, maxMs?: number) {
+  return z
+    .string()
+    .default(defaultValue)
+    .transform((value, ctx) => {
+      const parsed = ms(value as ms.StringValue);
+      if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
+        ctx.addIssue({ code: 'custom', message: `not a positive duration: "${value}"` });
+        return z.NEVER;
+      }
+      if (maxMs !== undefined && parsed > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `at most ${ms(maxMs)}: "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
 export const settingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port of the API.'),
   HOST: z.string().default('127.0.0.1').describe('Interface the API listens on (0.0.0.0 in containers).'),
@@ -14,9 +34,23 @@ export const settingsSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace.'),
   TEMPORAL_UI_URL: optionalString.describe('Base URL of the Temporal Web UI, for links (dev: http://localhost:8233).'),
   TEMPORAL_CLI_PATH: optionalString.describe('Path to a Temporal CLI binary for the embedded dev server.'),
-  TEMPORAL_DEV_PORT: z.coerce.number().int().min(1).max(65535).default(7233).describe('gRPC port of the embedded dev server.'),
-  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233).describe('Web UI port of the embedded dev server.'),
-  COUNTERSIGN_CACHE_DIR: optionalString.describe('Where the Temporal CLI build is cached (default ~/.cache/countersign).'),
+  TEMPORAL_DEV_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(7233)
+    .describe('gRPC port of the embedded dev server.'),
+  TEMPORAL_UI_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(8233)
+    .describe('Web UI port of the embedded dev server.'),
+  COUNTERSIGN_CACHE_DIR: optionalString.describe(
+    'Where the Temporal CLI build is cached (default ~/.cache/countersign).',
+  ),
   COUNTERSIGN_CONFIG: optionalString.describe('The YAML config file; unset loads examples/countersign.yaml.'),
   COUNTERSIGN_DATA_DIR: z.string().min(1).default('.countersign').describe('Data directory (dev server state).'),
   COUNTERSIGN_ADMIN_TOKEN: optionalString.describe('Bearer token of the operator API.'),
@@ -25,7 +59,43 @@ export const settingsSchema = z.object({
   SLACK_SIGNING_SECRET: optionalString.describe('Slack signing secret (HTTP mode).'),
   SLACK_APP_TOKEN: optionalString.describe('Slack app-level token (xapp-…): enables Socket Mode.'),
   SLACK_API_URL: optionalString.describe('Slack Web API base URL (proxies and tests).'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level.'),
+  DATABASE_URL: optionalString.describe(
+    'PostgreSQL connection URL (postgres://…); unset keeps the registry in SQLite at COUNTERSIGN_DATA_DIR/countersign.db.',
+  ),
+  COUNTERSIGN_TOKEN_TTL: duration('10m', 15 * 60_000).describe('Lifetime of agent access tokens (at most 15m).'),
+  COUNTERSIGN_TOKEN_AUDIENCE: z.string().min(1).default('countersign').describe('`aud` of agent access tokens.'),
+  COUNTERSIGN_TOKEN_ISSUER: optionalString.describe(
+    '`iss` of agent access tokens; defaults to COUNTERSIGN_PUBLIC_URL or "countersign".',
+  ),
+  COUNTERSIGN_SIGNING_KEY_ROTATION: duration('30d').describe(
+    'Age after which a new token signing key replaces the current one.',
+  ),
+  COUNTERSIGN_SECRET_ROTATION_OVERLAP: duration('24h').describe(
+    'How long an agent’s previous client secret stays valid after rotation.',
+  ),
+  COUNTERSIGN_AGENT_CACHE: duration('2s', 5_000).describe('Longest age of a cached agent status (at most 5s).'),
+  COUNTERSIGN_KILL_SWITCH_CACHE: duration('1s', 5_000).describe(
+    'Longest age of the cached kill switches at submit (execution reads fresh).',
+  ),
+  COUNTERSIGN_RATE_LIMIT: z
+    .string()
+    .regex(/^\d+\/\d*(s|m|h)$/, 'a rate such as "60/m", "10/s" or "1000/h"')
+    .default('60/m')
+    .describe('Default per-agent request rate (token bucket, burst = the count); agents may carry their own.'),
+  COUNTERSIGN_ALLOW_API_KEYS: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true'))
+    .describe('Accept the config’s static agent API keys; unset: only in dev mode.'),
+  CI: z
+    .string()
+    .optional()
+    .transform((v) => v === 'true' || v === '1')
+    .describe('Set by CI runners: tests that need PostgreSQL fail instead of skipping when it is unreachable.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level.'),
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -1,0 +1,98 @@
+// Opens the one database: PostgreSQL when DATABASE_URL is set (shared by API replicas), else a SQLite file in the data
+// directory. Both speak through Kysely with the same row types and the same migrations.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrator';
+import type { Logger } from '../logger';
+import type { Database } from './schema';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Where it lives, without credentials: a file path or host/database. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres://… ; when absent, SQLite. */
+  databaseUrl?: string;
+  /** Directory of the SQLite file (countersign.db). */
+  dataDir?: string;
+  /** An explicit SQLite file (`:memory:` works); wins over dataDir. */
+  sqliteFile?: string;
+  /** PostgreSQL schema to use (tests give each suite its own); created when absent. */
+  postgresSchema?: string;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+  /** Receives connection-pool errors (PostgreSQL). */
+  logger?: Logger;
+}
+
+/** The SQLite file name inside the data directory. */
+export const SQLITE_FILE_NAME = 'countersign.db';
+
+/** Opens (and by default migrates) the database chosen by the options. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const handle = options.databaseUrl
+    ? await openPostgres(options.databaseUrl, options.postgresSchema, options.logger)
+    : openSqlite(options);
+  if (options.migrate ?? true) {
+    try {
+      await migrateToLatest(handle.db);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+  return handle;
+}
+
+/** True when the Kysely instance talks to PostgreSQL (migrations branch on it for column types only). */
+export function isPostgres(db: Kysely<any>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+function openSqlite(options: OpenDatabaseOptions): DatabaseHandle {
+  const file = options.sqliteFile ?? join(options.dataDir ?? '.countersign', SQLITE_FILE_NAME);
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new SqliteDatabase(file);
+  // WAL lets the CLI read while the server writes; the busy timeout waits out the other writer instead of failing.
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+}
+
+async function openPostgres(
+  url: string,
+  schema: string | undefined,
+  logger: Logger | undefined,
+): Promise<DatabaseHandle> {
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5_000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client's network error is emitted on the pool; without a listener it would crash the process. The pool
+  // drops that client and the next query opens a new one.
+  pool.on('error', (err) => logger?.warn({ err: err.message }, 'database: idle connection failed'));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const parsed = new URL(url);
+  const location = `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}${schema ? ` (schema ${schema})` : ''}`;
+  try {
+    if (schema) await db.schema.createSchema(schema).ifNotExists().execute();
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return { db, dialect: 'postgres', location, close: () => db.destroy() };
+}

@@ -1,0 +1,42 @@
+// One migration set for both dialects. Every file in ./migrations named `NNNN_<what>.ts` is a migration, applied in
+// name order; features add theirs with the next free number and never edit an applied one.
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+const MIGRATION_FILE = /^(\d{4}_[a-z0-9_]+)\.(ts|js|mjs)$/;
+
+/** Finds the migrations in a folder by file name; each module exports `up` (and `down`). */
+export function folderMigrationProvider(dir: string = MIGRATIONS_DIR): MigrationProvider {
+  return {
+    async getMigrations() {
+      const migrations: Record<string, Migration> = {};
+      for (const file of (await readdir(dir)).sort()) {
+        const match = MIGRATION_FILE.exec(file);
+        if (!match?.[1] || file.endsWith('.d.ts')) continue;
+        const mod = (await import(pathToFileURL(join(dir, file)).href)) as Partial<Migration>;
+        if (typeof mod.up !== 'function') throw new Error(`migration ${file} exports no up()`);
+        migrations[match[1]] = { up: mod.up, ...(mod.down ? { down: mod.down } : {}) };
+      }
+      return migrations;
+    },
+  };
+}
+
+/** A Migrator over the project's migrations. */
+export function createMigrator(db: Kysely<any>, dir?: string): Migrator {
+  return new Migrator({ db, provider: folderMigrationProvider(dir) });
+}
+
+/** Applies every pending migration; throws with the failing migration's name and cause. */
+export async function migrateToLatest(db: Kysely<any>, dir?: string): Promise<MigrationResultSet> {
+  const result = await createMigrator(db, dir).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed`, { cause: result.error });
+  }
+  return result;
+}
