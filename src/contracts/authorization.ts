@@ -15,13 +15,15 @@ export interface DecisionContext {
   eligibleApprovers: readonly string[];
   /** Approvers whose decision was already accepted. */
   decidedBy: readonly string[];
+  /** Slack user groups whose (attested) members may decide; absent means none. */
+  eligibleUsergroups?: readonly string[];
 }
 
 /** Returns why a decision must be refused, or undefined when it counts. */
 export function authorizeDecision(ctx: DecisionContext, submission: DecisionSubmission): RefusalCode | undefined {
   if (ctx.status !== 'pending_approval') return 'already_decided';
   if (ctx.excludedApprovers.includes(submission.approver)) return 'self_approval';
-  if (!ctx.eligibleApprovers.includes(submission.approver)) return 'not_an_approver';
+  if (!ctx.eligibleApprovers.includes(submission.approver) && !attestedMember(ctx, submission)) return 'not_an_approver';
   if (ctx.decidedBy.includes(submission.approver)) return 'duplicate';
   if (submission.paramsHash !== ctx.paramsHash) return 'params_mismatch';
   return undefined;
@@ -32,16 +34,34 @@ export function requirementMembers(requirement: ApprovalRequirement, escalated: 
   return escalated ? unique([...requirement.members, ...requirement.escalationMembers]) : [...requirement.members];
 }
 
-/** Progress of each requirement given the accepted approvals; one approval counts toward every group it belongs to. */
+/** The Slack user groups whose members may approve a requirement now. */
+export function requirementUsergroups(requirement: ApprovalRequirement, escalated: boolean): string[] {
+  const base = requirement.usergroups ?? [];
+  return escalated ? unique([...base, ...(requirement.escalationUsergroups ?? [])]) : [...base];
+}
+
+/** Every Slack user group whose members may approve at least one requirement now. */
+export function eligibleUsergroups(requirements: readonly ApprovalRequirement[], escalated: ReadonlySet<string>): string[] {
+  return unique(requirements.flatMap((r) => requirementUsergroups(r, escalated.has(r.ruleId))));
+}
+
+/**
+ * Progress of each requirement given the accepted approvals; one approval counts toward every group it belongs to,
+ * by membership or by an attested Slack user group (`memberships`: approver → user groups attested with the decision).
+ */
 export function requirementProgress(
   requirements: readonly ApprovalRequirement[],
   approvers: readonly string[],
   escalated: ReadonlySet<string>,
+  memberships: ReadonlyMap<string, readonly string[]> = new Map(),
 ): RequirementProgress[] {
   return requirements.map((r) => {
     const isEscalated = escalated.has(r.ruleId);
     const members = requirementMembers(r, isEscalated);
-    const approvedBy = unique(approvers.filter((a) => members.includes(a)));
+    const usergroups = requirementUsergroups(r, isEscalated);
+    const approvedBy = unique(
+      approvers.filter((a) => members.includes(a) || (memberships.get(a) ?? []).some((g) => usergroups.includes(g))),
+    );
     return {
       ruleId: r.ruleId,
       group: r.group,
@@ -78,6 +98,11 @@ export function describeRefusal(code: RefusalCode): string {
     case 'params_mismatch':
       return 'The parameters you saw are not the ones in the request.';
   }
+}
+
+function attestedMember(ctx: DecisionContext, submission: DecisionSubmission): boolean {
+  const eligible = ctx.eligibleUsergroups ?? [];
+  return (submission.usergroups ?? []).some((g) => eligible.includes(g));
 }
 
 function unique(values: readonly string[]): string[] {

@@ -52,6 +52,10 @@ export interface ApprovalRequirement {
   escalateTo?: string;
   /** People added when the escalation fires. */
   escalationMembers: string[];
+  /** Slack user groups whose members may approve from the start (membership is attested by the Slack layer). */
+  usergroups?: string[];
+  /** Slack user groups added when the escalation fires. */
+  escalationUsergroups?: string[];
   expireAfterMs: number;
 }
 
@@ -101,6 +105,8 @@ export interface NotifyApproversInput {
 export interface NotifyOutcomeInput {
   state: ActionRequestState;
   refs: NotificationRef[];
+  /** The request's parameters, so an edited message keeps its (redacted) preview. */
+  params?: Record<string, unknown>;
 }
 
 /** Input of the `recheckBeforeExecution` activity. */
@@ -159,6 +165,11 @@ export interface DecisionSubmission {
   at: string;
   /** Channel-specific facts (Slack user/team/message ts), ids only. */
   context?: Record<string, string>;
+  /**
+   * Slack user groups the sending channel attests the approver belonged to when deciding (ids only). The workflow
+   * accepts an attestation only for user groups the request's requirements list.
+   */
+  usergroups?: string[];
 }
 
 export type RefusalCode =

@@ -188,9 +188,21 @@ export class PolicyEngine {
       ...(rule.escalateAfter !== undefined ? { escalateAfterMs: rule.escalateAfter } : {}),
       ...(rule.escalateTo !== undefined ? { escalateTo: rule.escalateTo } : {}),
       escalationMembers: groupMembers(this.config, rule.escalateTo),
+      ...usergroupsOf(this.config, 'usergroups', rule.approvers),
+      ...usergroupsOf(this.config, 'escalationUsergroups', rule.escalateTo),
       expireAfterMs: rule.expireAfter,
     };
   }
+}
+
+/** A group's Slack user group as a requirement field, omitted when the group names none. */
+function usergroupsOf(
+  config: CountersignConfig,
+  key: 'usergroups' | 'escalationUsergroups',
+  group: string | undefined,
+): Partial<Pick<ApprovalRequirement, 'usergroups' | 'escalationUsergroups'>> {
+  const usergroup = group ? config.approvers[group]?.slackUsergroup : undefined;
+  return usergroup ? { [key]: [usergroup] } : {};
 }
 
 function matchesAction(patterns: readonly string[] | undefined, action: string): boolean {
