@@ -5,6 +5,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -13,7 +14,12 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { createConnectorActivities } from '../activities/connectors';
-import { eligibleApprovers, authorizeDecision, requirementProgress } from '../src/contracts/authorization';
+import {
+  authorizeDecision,
+  eligibleApprovers,
+  eligibleUsergroups,
+  requirementProgress,
+} from '../src/contracts/authorization';
 import { cancelRequestSignal, getStateQuery, submitDecisionSignal } from '../src/contracts/messages';
 import { SEARCH_ATTRIBUTES } from '../src/contracts/names';
 import type {
@@ -42,6 +48,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   const requirements = input.decision.approvals;
   const escalated = new Set<string>();
   const acceptedApprovers: string[] = [];
+  // Slack user groups attested with each accepted approval, limited to those the requirements list.
+  const attestedUsergroups = new Map<string, string[]>();
   let notificationRefs: NotificationRef[] = [];
   let progressDirty = false;
 
@@ -82,6 +90,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
         excludedApprovers: input.excludedApprovers,
         eligibleApprovers: state.eligibleApprovers,
         decidedBy: [...state.approvals, ...state.rejections].map((d) => d.approver),
+        eligibleUsergroups: eligibleUsergroups(requirements, escalated),
       },
       submission,
     );
@@ -99,8 +108,10 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     }
     state.approvals.push(received);
     acceptedApprovers.push(submission.approver);
+    const usergroups = eligibleUsergroups(requirements, escalated).filter((g) => submission.usergroups?.includes(g));
+    if (usergroups.length > 0) attestedUsergroups.set(submission.approver, usergroups);
     record('approval', `${submission.approver} via ${submission.channel}`);
-    state.requirements = requirementProgress(requirements, acceptedApprovers, escalated);
+    state.requirements = requirementProgress(requirements, acceptedApprovers, escalated, attestedUsergroups);
     progressDirty = true;
     if (state.requirements.every((r) => r.satisfied)) {
       record('approved', 'quorum met');
@@ -132,6 +143,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
   if (state.status === 'approved') {
     setStatus('executing');
+    // Approvers see "approved, executing" while the connector runs, not the last quorum count.
+    if (requirements.length > 0 && patched('notify-approved-before-execution')) void startNotification('progress');
     await execute();
   }
 
@@ -168,7 +181,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
             fire: () => {
               escalated.add(r.ruleId);
               state.eligibleApprovers = eligibleApprovers(requirements, escalated, input.excludedApprovers);
-              state.requirements = requirementProgress(requirements, acceptedApprovers, escalated);
+              state.requirements = requirementProgress(requirements, acceptedApprovers, escalated, attestedUsergroups);
               record('escalated', `${r.group} → ${r.escalateTo}`);
               publishSearchAttributes();
               void startNotification('escalated', r.escalateTo);
@@ -265,7 +278,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
   async function notifyOutcome(): Promise<void> {
     try {
-      await notifyActivities().notifyOutcome({ state, refs: notificationRefs });
+      await notifyActivities().notifyOutcome({ state, refs: notificationRefs, params: input.params });
     } catch (err) {
       record('notification_failed', `outcome: ${failureSummary(err)}`);
     }
