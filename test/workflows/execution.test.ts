@@ -1,0 +1,178 @@
+// Execution: exactly once across a worker restart, retries on 5xx with one Idempotency-Key, no retry on 4xx, the host
+// allowlist, and the credential that reaches the target but never the workflow history or the logs.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submitDecisionSignal } from '../../src/contracts/messages';
+import type { CountersignConfig } from '../../src/config/schema';
+import { testConfig } from '../support/config';
+import { startHarness, type Harness } from '../support/harness';
+import { startTargetServer, type TargetServer } from '../support/target-server';
+import { finalState, refund, submit, waitForState } from './helpers';
+
+const SECRET = 'tok_execution_secret_5f3a9c';
+
+let target: TargetServer;
+let h: Harness;
+
+beforeAll(async () => {
+  process.env.COUNTERSIGN_TEST_BILLING_TOKEN = SECRET;
+  target = await startTargetServer();
+  h = await startHarness({ config: testConfig({ targetHost: target.host }) });
+});
+afterAll(async () => {
+  await h?.close();
+  await target?.close();
+});
+
+/** History text with every payload decoded (the proto JSON holds them in base64), so a secret would show in clear. */
+async function historyText(harness: Harness, id: string): Promise<string> {
+  const history = await harness.client.workflow.getHandle(id).fetchHistory();
+  const decode = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(decode);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : decode(v),
+      ]),
+    );
+  };
+  return JSON.stringify(decode(JSON.parse(JSON.stringify(history))));
+}
+
+describe('execution', () => {
+  it('when the workers restart while a request is parked, then two approvals execute it exactly once', async () => {
+    const { state } = await submit(h, refund(7000));
+    await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
+    await h.stopWorkers();
+    // Signals are durable: an approval sent while no worker runs is applied when one comes back.
+    await h.client.workflow.getHandle(state.requestId).signal(submitDecisionSignal, {
+      approver: 'alice',
+      decision: 'approve',
+      channel: 'slack',
+      paramsHash: state.paramsHash,
+      at: new Date().toISOString(),
+    });
+    await h.startWorkers();
+    const afterRestart = await waitForState(h, state.requestId, (s) => s.approvals.length === 1);
+    expect(afterRestart.status).toBe('pending_approval');
+
+    await h.service.decide(state.requestId, { decision: 'approve', approver: 'bob' });
+    await expect(h.service.decide(state.requestId, { decision: 'approve', approver: 'bob' })).rejects.toMatchObject({
+      code: 'decision_refused',
+    });
+    const done = await finalState(h, state.requestId);
+    expect(done.status).toBe('succeeded');
+    expect(target.callsFor(state.requestId)).toHaveLength(1);
+  });
+
+  it('when the target answers 5xx then 200, then the call is retried with the same Idempotency-Key and succeeds', async () => {
+    target.failNext(503, 1);
+    const { state } = await submit(h, refund(50));
+    const done = await finalState(h, state.requestId);
+    expect(done.status).toBe('succeeded');
+    expect(done.outcome).toMatchObject({ ok: true, status: 200, attempts: 2 });
+    const calls = target.callsFor(state.requestId);
+    expect(calls).toHaveLength(2);
+    expect(new Set(calls.map((c) => c.headers['idempotency-key']))).toEqual(new Set([state.requestId]));
+  });
+
+  it('when the target answers 4xx, then the request fails without a retry', async () => {
+    target.failNext(422, 1);
+    const { state } = await submit(h, refund(60));
+    const done = await finalState(h, state.requestId);
+    expect(done.status).toBe('failed');
+    expect(done.outcome).toMatchObject({ ok: false });
+    expect(done.outcome?.summary).toMatch(/DownstreamRejected: HTTP 422/);
+    expect(done.timeline.map((t) => t.event)).toEqual(['submitted', 'executing', 'failed']);
+    expect(target.callsFor(state.requestId)).toHaveLength(1);
+  });
+
+  it('when the credential comes from the environment, then the target gets it but history and logs never hold it', async () => {
+    const { state } = await submit(h, refund(70));
+    const done = await finalState(h, state.requestId);
+    expect(done.status).toBe('succeeded');
+    const [call] = target.callsFor(state.requestId);
+    expect(call?.headers.authorization).toBe(`Bearer ${SECRET}`);
+
+    const history = await historyText(h, state.requestId);
+    expect(history).toContain(state.requestId);
+    expect(history).toContain('pay_abcd1234');
+    expect(history).not.toContain(SECRET);
+    expect(history).not.toContain(Buffer.from(SECRET).toString('base64'));
+    const logs = h.logLines.join('');
+    expect(logs).toContain(state.requestId);
+    expect(logs).not.toContain(SECRET);
+  });
+});
+
+describe('execution guards', () => {
+  it('when the action URL host is not on the allowlist, then the request fails and nothing is called', async () => {
+    const base = testConfig({ targetHost: target.host });
+    const billing = base.connectors.billing!;
+    const config: CountersignConfig = {
+      ...base,
+      connectors: { billing: { ...billing, allowedHosts: ['billing.internal:443'] } },
+    };
+    const guarded = await startHarness({ config });
+    try {
+      const { state } = await submit(guarded, refund(80));
+      const done = await finalState(guarded, state.requestId);
+      expect(done.status).toBe('failed');
+      expect(done.outcome?.summary).toMatch(
+        /ConnectorMisconfigured: host 127\.0\.0\.1:\d+ is not in the connector's allowedHosts/,
+      );
+      expect(target.callsFor(state.requestId)).toHaveLength(0);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('when the agent is disabled between approval and execution, then the re-check blocks it and nothing is called', async () => {
+    const config = testConfig({ targetHost: target.host });
+    let enabled = true;
+    const guarded = await startHarness({
+      config,
+      agents: {
+        get(id) {
+          const agent = config.agents.find((a) => a.id === id);
+          return Promise.resolve(agent && { ...agent, enabled: agent.id === 'support-bot' ? enabled : agent.enabled });
+        },
+        authenticateApiKey: () => Promise.resolve(undefined),
+      },
+    });
+    try {
+      const agent = (await guarded.agents.get('support-bot'))!;
+      const { state } = await guarded.service.submit(agent, refund(8000));
+      await guarded.service.decide(state.requestId, { decision: 'approve', approver: 'alice' });
+      enabled = false;
+      await guarded.service.decide(state.requestId, { decision: 'approve', approver: 'bob' });
+      const done = await finalState(guarded, state.requestId);
+      expect(done.status).toBe('failed');
+      expect(done.outcome?.summary).toBe('Not executed: agent support-bot is not active');
+      expect(done.timeline.map((t) => t.event)).toContain('execution_blocked');
+      expect(target.callsFor(state.requestId)).toHaveLength(0);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('when the kill switch is on, then an allowed request is not executed', async () => {
+    const guarded = await startHarness({
+      config: testConfig({ targetHost: target.host }),
+      guard: {
+        blockedReason: (_agent, action) => Promise.resolve(action === 'payments.refund' ? 'refunds halted' : undefined),
+      },
+    });
+    try {
+      const { state } = await submit(guarded, refund(90));
+      const done = await finalState(guarded, state.requestId);
+      expect(done).toMatchObject({
+        status: 'failed',
+        outcome: { ok: false, summary: 'Not executed: kill switch: refunds halted' },
+      });
+      expect(target.callsFor(state.requestId)).toHaveLength(0);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
