@@ -1,0 +1,215 @@
+// The HTTP API (Express 5). Routes stay thin: authenticate, validate, call the request service, present.
+// createHttpApp never listens; the entry point owns the server and its shutdown.
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { ActionCatalog } from '../catalog';
+import type { CountersignConfig } from '../config/schema';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { Caller, RequestService } from '../requests';
+import type { Authenticator } from './auth';
+import { buildOpenApiDocument } from './openapi';
+import { presentRequest, presentSummary, requestPath, type LinkOptions } from './present';
+import { notFoundHandler, pathOf, problemHandler } from './problems';
+import {
+  cancelRequestSchema,
+  decisionRequestSchema,
+  idempotencyKeySchema,
+  listQuerySchema,
+  parseOrThrow,
+  submitRequestSchema,
+  waitQuerySchema,
+} from './schemas';
+
+export interface HttpDeps {
+  service: RequestService;
+  authenticator: Authenticator;
+  config: CountersignConfig;
+  catalog: ActionCatalog;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** Mounted at POST /slack/events before any body parser: Bolt verifies the signature over the raw body. */
+  slack?: { handler: express.RequestHandler };
+  links?: LinkOptions;
+}
+
+/** Request bodies above this are refused with 413 before they are parsed. */
+export const MAX_BODY_BYTES = 64 * 1024;
+const JSON_TYPES = ['application/json', 'application/*+json'];
+const WWW_AUTHENTICATE = 'Bearer realm="countersign"';
+
+/** Builds the Express app over its dependencies; it never listens. */
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(observeHttp(deps));
+
+  if (deps.slack) app.post('/slack/events', deps.slack.handler);
+
+  const openapi = buildOpenApiDocument({ config: deps.config, ...(deps.links?.publicUrl ? { serverUrl: deps.links.publicUrl } : {}) });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const readiness = await deps.readiness();
+    res.status(readiness.ready ? 200 : 503).json(readiness);
+  });
+  app.get('/metrics', async (_req, res) => {
+    try {
+      deps.metrics.pendingApprovals.set(await deps.service.count({ status: 'pending_approval' }));
+    } catch (err) {
+      // The other metrics still help while Temporal is away; a stale gauge would mislead, so it is cleared.
+      deps.metrics.pendingApprovals.reset();
+      deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'pending approvals not counted');
+    }
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use('/v1', createV1Router(deps));
+  app.use(notFoundHandler());
+  app.use(problemHandler(deps.logger));
+  return app;
+}
+
+function createV1Router(deps: HttpDeps): express.Router {
+  const { service, links } = deps;
+  const router = express.Router();
+  // Authentication comes first: nobody gets a body parsed, or learns which routes exist, without a credential.
+  router.use(authenticate(deps.authenticator));
+  router.use(requireJsonBody);
+  router.use(express.json({ limit: MAX_BODY_BYTES, type: JSON_TYPES }));
+  // The route template labels metrics; it is noted here because an error leaves the router before the response ends.
+  const on = (method: 'get' | 'post', path: string, handler: (req: Request, res: Response) => Promise<void>) =>
+    router[method](path, (req, res) => {
+      res.locals.route = `/v1${path}`;
+      return handler(req, res);
+    });
+
+  on('post', '/action-requests', async (req, res) => {
+    const agent = agentOf(res);
+    if (req.body === undefined) throw missingBody();
+    const body = parseOrThrow(submitRequestSchema, req.body);
+    const key = idempotencyKey(req);
+    const { wait } = parseOrThrow(waitQuerySchema, req.query, { code: 'bad_request' });
+    const { created, state } = await service.submit(agent, body, key, { waitSeconds: wait ?? 0, signal: hangUpSignal(res) });
+    if (created) res.status(201).location(requestPath(state.requestId));
+    res.json(presentRequest(state, links));
+  });
+
+  on('get', '/action-requests', async (req, res) => {
+    const caller = callerOf(res);
+    const query = parseOrThrow(listQuerySchema, req.query, { code: 'bad_request' });
+    const items = await service.list(caller, {
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.agent && caller.kind === 'operator' ? { agentId: query.agent } : {}),
+      ...(query.action ? { action: query.action } : {}),
+      ...(query.limit ? { limit: query.limit } : {}),
+    });
+    res.json({ items: items.map((s) => presentSummary(s, links)) });
+  });
+
+  on('get', '/action-requests/:id', async (req, res) => {
+    const { wait } = parseOrThrow(waitQuerySchema, req.query, { code: 'bad_request' });
+    const state = await service.get(callerOf(res), String(req.params.id), wait ?? 0, { signal: hangUpSignal(res) });
+    res.json(presentRequest(state, links));
+  });
+
+  on('post', '/action-requests/:id/cancel', async (req, res) => {
+    const { reason } = parseOrThrow(cancelRequestSchema, req.body ?? {});
+    const state = await service.cancel(callerOf(res), String(req.params.id), reason);
+    res.json(presentRequest(state, links));
+  });
+
+  on('post', '/action-requests/:id/decisions', async (req, res) => {
+    const caller = callerOf(res);
+    if (caller.kind !== 'operator') throw new AppError('forbidden', 'recording decisions needs the operator token');
+    if (req.body === undefined) throw missingBody();
+    const decision = parseOrThrow(decisionRequestSchema, req.body);
+    const state = await service.decide(String(req.params.id), decision);
+    res.json(presentRequest(state, links));
+  });
+
+  return router;
+}
+
+function authenticate(authenticator: Authenticator): RequestHandler {
+  return async (req, res, next) => {
+    const caller = await authenticator.authenticate(req.get('authorization'));
+    if (!caller) {
+      const detail = req.get('authorization') ? 'the credential is not valid' : 'a Bearer credential is required';
+      throw new AppError('unauthorized', detail, {
+        errors: [{ path: 'Authorization', message: detail }],
+        headers: { 'WWW-Authenticate': WWW_AUTHENTICATE },
+      });
+    }
+    res.locals.caller = caller;
+    next();
+  };
+}
+
+/** Bodies must be JSON; a POST without a body (cancel, say) is fine. */
+function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  const length = Number(req.get('content-length') ?? '0');
+  const hasBody = req.get('transfer-encoding') !== undefined || length > 0;
+  if (hasBody && !req.is(JSON_TYPES)) {
+    throw new AppError('unsupported_media_type', 'the request body must be application/json', {
+      errors: [{ path: 'Content-Type', message: `expected application/json, got ${req.get('content-type') ? 'another type' : 'none'}` }],
+    });
+  }
+  next();
+}
+
+function callerOf(res: Response): Caller {
+  return res.locals.caller as Caller;
+}
+
+function agentOf(res: Response) {
+  const caller = callerOf(res);
+  if (caller.kind !== 'agent') throw new AppError('forbidden', 'only agents submit action requests');
+  return caller.agent;
+}
+
+function idempotencyKey(req: Request): string | undefined {
+  const value = req.get('idempotency-key');
+  if (value === undefined) return undefined;
+  return parseOrThrow(idempotencyKeySchema, value, { code: 'bad_request', prefix: 'Idempotency-Key' });
+}
+
+function missingBody(): AppError {
+  return new AppError('bad_request', 'a JSON body is required', { errors: [{ path: 'body', message: 'required' }] });
+}
+
+/** Aborts when the client goes away before the response is sent, so a long poll stops waiting for nobody. */
+function hangUpSignal(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** Counts and times every request by route template; logs nothing itself (the error handler logs failures). */
+function observeHttp(deps: HttpDeps): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = routeLabel(req, res);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      deps.metrics.httpSeconds.observe({ method: req.method, route }, seconds);
+      deps.logger.debug({ method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(seconds * 1000) }, 'http');
+    });
+    next();
+  };
+}
+
+function routeLabel(req: Request, res: Response): string {
+  if (typeof res.locals.route === 'string') return res.locals.route;
+  if (req.route) return String((req.route as { path: unknown }).path);
+  // Refused before a route matched (401, 415, 413 under /v1) or no such route: one label each, never the raw path.
+  return pathOf(req).startsWith('/v1/') ? '/v1/*' : 'unmatched';
+}
