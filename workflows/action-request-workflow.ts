@@ -250,6 +250,10 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
         connector: input.connector.name,
         params: input.params,
         paramsHash: input.paramsHash,
+        agentId: input.agent.id,
+        approvers: state.approvals.map((a) => a.approver),
+        policyVersion: input.decision.policyVersion,
+        ...(input.target ? { target: input.target } : {}),
       });
     } catch (err) {
       outcome = { ok: false, summary: failureSummary(err) };

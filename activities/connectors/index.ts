@@ -6,11 +6,25 @@ import type { CountersignConfig } from '../../src/config/schema';
 import { readEnvironmentVariable } from '../../src/config/settings';
 import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
 import type { Logger } from '../../src/logger';
-import { executeHttpAction } from './http';
+import { executeHttpAction, renderUrl } from './http';
 
 /** Resolves a connector credential reference to its value, inside the executing activity only. */
 export interface CredentialResolver {
   resolve(ref: { env: string } | { file: string } | { secret: string }, requestId: string): Promise<string>;
+}
+
+/** The downstream call an execution makes, for headers bound to it. */
+export interface ConnectorCall {
+  method: string;
+  url: string;
+}
+
+/** Records executions, so usage budgets count what actually ran. */
+export interface ExecutionRecorder {
+  /** Before the downstream call; a failure here stops the call (budgets must never under-count). Idempotent. */
+  started(input: ExecuteActionInput): Promise<void>;
+  /** After it: `succeeded`, or `rejected` when the downstream refused it for good. */
+  finished(input: ExecuteActionInput, result: 'succeeded' | 'rejected'): Promise<void>;
 }
 
 export interface ConnectorDeps {
@@ -19,7 +33,8 @@ export interface ConnectorDeps {
   credentials?: CredentialResolver;
   fetch?: typeof fetch;
   /** Extra headers for a call (an approval receipt, say). */
-  callHeaders?: (input: ExecuteActionInput) => Promise<Record<string, string>>;
+  callHeaders?: (input: ExecuteActionInput, call?: ConnectorCall) => Promise<Record<string, string>>;
+  recorder?: ExecutionRecorder;
 }
 
 /** The default resolver: environment variables and files. Vault references need the vault. */
@@ -47,6 +62,17 @@ export function createCredentialResolver(): CredentialResolver {
 export function createConnectorActivities(deps: ConnectorDeps) {
   const credentials = deps.credentials ?? createCredentialResolver();
   const doFetch = deps.fetch ?? fetch;
+  // A started execution already counts toward budgets, so failing to mark how it ended must not fail the action.
+  const finish = async (input: ExecuteActionInput, result: 'succeeded' | 'rejected') => {
+    try {
+      await deps.recorder?.finished(input, result);
+    } catch (err) {
+      deps.logger.warn(
+        { requestId: input.requestId, err: err instanceof Error ? err.message : String(err) },
+        'recording the execution result failed',
+      );
+    }
+  };
   return {
     /** Executes an approved action through its connector, at most once downstream (Idempotency-Key: request id). */
     async executeConnectorAction(input: ExecuteActionInput): Promise<ExecutionOutcome> {
@@ -56,13 +82,38 @@ export function createConnectorActivities(deps: ConnectorDeps) {
         throw misconfigured(`action ${input.action} is not served by connector ${input.connector}`);
       }
       if (paramsHash(input.params) !== input.paramsHash) {
-        throw ApplicationFailure.create({ type: 'ParamsMismatch', message: 'parameters differ from the approved ones', nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'ParamsMismatch',
+          message: 'parameters differ from the approved ones',
+          nonRetryable: true,
+        });
       }
-      const credential = connector.credential ? await credentials.resolve(connector.credential, input.requestId) : undefined;
+      const credential = connector.credential
+        ? await credentials.resolve(connector.credential, input.requestId)
+        : undefined;
       const attempt = Context.current().info.attempt;
-      const extraHeaders = deps.callHeaders ? await deps.callHeaders(input) : undefined;
-      deps.logger.info({ requestId: input.requestId, action: input.action, connector: input.connector, attempt }, 'executing action');
-      const outcome = await executeHttpAction(input, action, connector, credential, { fetch: doFetch, attempt, extraHeaders });
+      const call = action.http
+        ? { method: action.http.method, url: renderUrl(action.http.url, input.params).url.toString() }
+        : undefined;
+      const extraHeaders = deps.callHeaders ? await deps.callHeaders(input, call) : undefined;
+      deps.logger.info(
+        { requestId: input.requestId, action: input.action, connector: input.connector, attempt },
+        'executing action',
+      );
+      await deps.recorder?.started(input);
+      let outcome: ExecutionOutcome;
+      try {
+        outcome = await executeHttpAction(input, action, connector, credential, {
+          fetch: doFetch,
+          attempt,
+          extraHeaders,
+        });
+      } catch (err) {
+        // Only a definitive refusal un-counts the execution; after a network error it may well have run.
+        if (err instanceof ApplicationFailure && err.type === 'DownstreamRejected') await finish(input, 'rejected');
+        throw err;
+      }
+      await finish(input, 'succeeded');
       deps.logger.info({ requestId: input.requestId, action: input.action, status: outcome.status }, 'action executed');
       return outcome;
     },

@@ -128,6 +128,13 @@ export interface ExecuteActionInput {
   connector: string;
   params: Record<string, unknown>;
   paramsHash: string;
+  // The fields below feed the approval receipt and the usage record. Optional: activities scheduled by workflows
+  // that started before they existed arrive without them.
+  agentId?: string;
+  /** People whose approvals let the request execute (empty when policy allowed it). */
+  approvers?: string[];
+  policyVersion?: string;
+  target?: ActionTarget;
 }
 
 /** The single input object of `actionRequestWorkflow`. JSON-safe; times are ISO strings. */
