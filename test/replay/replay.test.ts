@@ -1,0 +1,95 @@
+// Replays committed histories (scripts/record-histories.ts) against today's workflow code: a change that would break
+// requests already in flight fails here. The negative case proves the check bites: a workflow that skips the re-check
+// cannot replay the recorded allow history.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { installTemporalRuntime } from '../../src/temporal/runtime';
+import { createLogger } from '../../src/logger';
+import type { ActionRequestState } from '../../src/contracts/types';
+import { historyFromJsonText } from './history-json';
+
+const HISTORIES = fileURLToPath(new URL('./histories/', import.meta.url));
+const SKIP_RECHECK = fileURLToPath(new URL('./fixtures/skip-recheck-workflow.ts', import.meta.url));
+
+/** The terminal status each recorded path must have ended in. */
+const EXPECTED: Record<string, ActionRequestState['status']> = {
+  allow: 'succeeded',
+  deny: 'denied',
+  'quorum-approval': 'succeeded',
+  rejection: 'rejected',
+  expiry: 'expired',
+  escalation: 'succeeded',
+  cancellation: 'cancelled',
+};
+
+const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
+const load = (file: string) => historyFromJsonText(readFileSync(`${HISTORIES}${file}`, 'utf8'));
+const quiet = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  log: () => undefined,
+};
+
+/** The workflow result recorded at the end of a history. */
+function recordedResult(file: string): ActionRequestState {
+  const events = load(file).events ?? [];
+  const completed = events.at(-1)?.workflowExecutionCompletedEventAttributes;
+  const data = completed?.result?.payloads?.[0]?.data;
+  if (!data) throw new Error(`${file} does not end with a completed workflow`);
+  return JSON.parse(Buffer.from(data).toString('utf8')) as ActionRequestState;
+}
+
+beforeAll(() => {
+  installTemporalRuntime(createLogger({ level: 'warn', name: 'replay' }), 'WARN');
+});
+
+describe('replay of recorded histories', () => {
+  it('when the histories are listed, then every required path is recorded and ended as recorded', () => {
+    expect(files.map((f) => f.replace(/\.json$/, '')).sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const file of files) {
+      expect(recordedResult(file).status, file).toBe(EXPECTED[file.replace(/\.json$/, '')]);
+    }
+  });
+
+  it('when the histories are read, then no credential appears in them', () => {
+    for (const file of files) {
+      const text = readFileSync(`${HISTORIES}${file}`, 'utf8');
+      const decoded = text.replace(/"data": "([A-Za-z0-9+/=]+)"/g, (_, b64: string) =>
+        Buffer.from(b64, 'base64').toString('utf8'),
+      );
+      expect(decoded, file).not.toContain('recording-credential');
+    }
+  });
+
+  it.each(files)(
+    'when %s is replayed against the current workflow, then it replays without nondeterminism',
+    async (file) => {
+      await expect(
+        Worker.runReplayHistory(
+          { workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: `replay-${file}` },
+          load(file),
+          file,
+        ),
+      ).resolves.toBeUndefined();
+    },
+  );
+
+  describe('a workflow change without patched()', () => {
+    let changed: WorkflowBundle;
+    beforeAll(async () => {
+      changed = await bundleWorkflowCode({ workflowsPath: SKIP_RECHECK, logger: quiet });
+    }, 120_000);
+
+    it('when a history is replayed against a workflow that skips the re-check, then replay fails with DeterminismViolationError', async () => {
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: changed }, load('allow.json'), 'allow'),
+      ).rejects.toBeInstanceOf(DeterminismViolationError);
+    });
+  });
+});
