@@ -36,7 +36,8 @@ export interface RateLimiterDeps {
 }
 
 interface Bucket {
-  tokens: number;
+  /** Fill level in integer units: one request is `windowMs` units and each ms adds `count`, so no rounding drifts. */
+  units: number;
   updatedMs: number;
   rate: Rate;
 }
@@ -64,22 +65,24 @@ export function createRateLimiter(deps: RateLimiterDeps) {
     const rate = await rateOf(agentId);
     const nowMs = clock().getTime();
     sweep(nowMs);
-    const perMs = rate.count / (rate.windowSeconds * 1000);
+    const windowMs = rate.windowSeconds * 1000;
+    const capacity = rate.count * windowMs;
     let bucket = buckets.get(agentId);
     if (!bucket || bucket.rate.count !== rate.count || bucket.rate.windowSeconds !== rate.windowSeconds) {
       // A new or re-rated agent starts with a full bucket at its current rate.
-      bucket = { tokens: rate.count, updatedMs: nowMs, rate };
+      bucket = { units: capacity, updatedMs: nowMs, rate };
       buckets.set(agentId, bucket);
     } else {
       const elapsed = Math.max(0, nowMs - bucket.updatedMs);
-      bucket.tokens = Math.min(rate.count, bucket.tokens + elapsed * perMs);
+      bucket.units = Math.min(capacity, bucket.units + elapsed * rate.count);
       bucket.updatedMs = nowMs;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true, remaining: Math.floor(bucket.tokens) };
+    if (bucket.units >= windowMs) {
+      bucket.units -= windowMs;
+      return { allowed: true, remaining: Math.floor(bucket.units / windowMs) };
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000)) };
+    const waitMs = Math.ceil((windowMs - bucket.units) / rate.count);
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 
   /** Takes one request or throws AppError('rate_limited') carrying a `Retry-After` header (for the 429). */

@@ -73,7 +73,7 @@ await describeEachDatabase('access tokens', (current) => {
     );
     const verified = await tokens.verify(String(res.body.access_token));
     expect(verified.claims).toMatchObject({ sub: 'support-bot', aud: 'countersign', iss: 'https://cs.test' });
-    expect(verified.claims.exp - (verified.claims.iat ?? 0)).toBe(600);
+    expect((verified.claims.exp ?? 0) - (verified.claims.iat ?? 0)).toBe(600);
     expect(verified.claims.jti).toMatch(/^[0-9a-f-]{36}$/);
     expect((await keys.jwks()).keys.map((k) => k.kid)).toEqual([verified.kid]);
     expect((await keys.jwks()).keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
