@@ -453,7 +453,7 @@ function excludedFromState(state: ActionRequestState, config: CountersignConfig)
 }
 
 function initialStatus(decision: PolicyDecision): RequestStatus {
-  return decision.effect === 'allow' ? 'approved' : decision.effect === 'deny' ? 'denied' : 'pending_approval';
+  return decision.effect === 'allow' ? 'executing' : decision.effect === 'deny' ? 'denied' : 'pending_approval';
 }
 
 /** The state a new request starts in, before its workflow's first task runs. */

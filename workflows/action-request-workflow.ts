@@ -42,6 +42,14 @@ const { recheckBeforeExecution } = proxyLocalActivities<ControlActivities>({
 
 const NOTIFY_TIMEOUT_MS = 10 * 60 * 1000;
 
+// The outcome notice is the workflow's last step: a local activity keeps it in the final workflow task instead of a
+// round trip through the server, and it retries with backoff like any activity.
+const outcomeActivities = proxyLocalActivities<ControlActivities>({
+  startToCloseTimeout: '60 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '60 seconds' },
+});
+
 /** Runs one action request from policy decision to terminal state and returns the full record. */
 export async function actionRequestWorkflow(input: ActionRequestInput): Promise<ActionRequestState> {
   const startedMs = Date.now();
@@ -129,7 +137,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     setStatus('cancelled');
   });
 
-  publishSearchAttributes();
+  // The start already set every search attribute; only the UI details are new.
+  setCurrentDetails(currentDetails(state));
 
   if (state.status === 'denied') {
     record('denied', input.decision.reason);
@@ -145,8 +154,9 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     setStatus('executing');
     // Approvers see "approved, executing" while the connector runs, not the last quorum count.
     if (requirements.length > 0 && patched('notify-approved-before-execution')) void startNotification('progress');
-    await execute();
   }
+
+  if (state.status === 'executing') await execute();
 
   await notifyOutcome();
   return state;
@@ -282,7 +292,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
   async function notifyOutcome(): Promise<void> {
     try {
-      await notifyActivities().notifyOutcome({ state, refs: notificationRefs, params: input.params });
+      await outcomeActivities.notifyOutcome({ state, refs: notificationRefs, params: input.params });
     } catch (err) {
       record('notification_failed', `outcome: ${failureSummary(err)}`);
     }
@@ -318,7 +328,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 function initialStatus(input: ActionRequestInput): RequestStatus {
   switch (input.decision.effect) {
     case 'allow':
-      return 'approved';
+      // Policy allow goes straight to executing (DESIGN.md status model); the re-check still runs first.
+      return 'executing';
     case 'deny':
       return 'denied';
     case 'require_approval':

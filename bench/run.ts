@@ -1,0 +1,45 @@
+// `npm run bench`: every figure from one run on one Temporal dev server, each as a ratio against its baseline.
+import { createLogger } from '../src/logger';
+import { installTemporalRuntime } from '../src/temporal/runtime';
+import { startLocalTemporal } from '../test/support/local-temporal';
+import { runPipelineBench } from './pipeline';
+import { runPolicyBench } from './policy';
+import { fmt } from './stats';
+
+const quick = process.argv.includes('--quick');
+const out: string[] = [];
+const line = (text: string) => {
+  out.push(text);
+  process.stdout.write(`${text}\n`);
+};
+
+line('Countersign benchmarks' + (quick ? ' (quick)' : ''));
+line('');
+const p10 = runPolicyBench(10, quick ? 5_000 : 50_000);
+const p1000 = runPolicyBench(1000, quick ? 5_000 : 50_000);
+line('B6 policy decision per call (rules indexed by action; 10 rules can match the action in both sets)');
+line(`   10 rules: p50 ${fmt(p10.p50us, 2)} µs, p99 ${fmt(p10.p99us, 2)} µs`);
+line(` 1000 rules: p50 ${fmt(p1000.p50us, 2)} µs, p99 ${fmt(p1000.p99us, 2)} µs  (bar: p99 ≤ 50 µs)`);
+line(`  ratio p50 1000/10: ${fmt(p1000.p50us / p10.p50us, 2)}`);
+line('');
+
+installTemporalRuntime(createLogger({ level: 'warn' }), 'ERROR');
+const env = await startLocalTemporal();
+try {
+  const figures = await runPipelineBench(env.address, {
+    requests: quick ? 40 : 200,
+    concurrency: 16,
+    latencySamples: quick ? 20 : 100,
+  });
+  line(`B1 allowed-request throughput, ${figures.requests} requests, ${figures.concurrency} in flight`);
+  line(`  governed (HTTP submit → executed): ${fmt(figures.governedPerSecond)} req/s (${figures.governedSucceeded} succeeded)`);
+  line(`  bare Temporal (workflow + 1 activity): ${fmt(figures.barePerSecond)} req/s`);
+  line(`  ratio: ${fmt(figures.throughputRatio, 2)}  (bar: ≥ 0.8)`);
+  line('');
+  line('B2 submit latency (sequential)');
+  line(`  HTTP submit: p50 ${fmt(figures.submitP50ms, 2)} ms, p99 ${fmt(figures.submitP99ms, 2)} ms`);
+  line(`  bare workflow.start: p50 ${fmt(figures.bareStartP50ms, 2)} ms, p99 ${fmt(figures.bareStartP99ms, 2)} ms`);
+  line(`  ratio p50: ${fmt(figures.submitP50ms / figures.bareStartP50ms, 2)}`);
+} finally {
+  await env.teardown();
+}
