@@ -53,7 +53,7 @@ describe('action request workflow paths (long timers)', () => {
   it('when policy allows, then the action executes once and the request succeeds with its search attributes', async () => {
     const { state, created } = await submit(h, refund(25));
     expect(created).toBe(true);
-    expect(state.status).toBe('approved');
+    expect(state.status).toBe('executing');
     const done = await finalState(h, state.requestId);
     expect(done.status).toBe('succeeded');
     expect(done.outcome).toMatchObject({ ok: true, status: 200, attempts: 1 });
