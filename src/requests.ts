@@ -16,7 +16,7 @@ import type { AgentRecord } from './agents';
 import { canonicalJson, paramsHash, sha256Hex } from './canonical';
 import type { ActionCatalog } from './catalog';
 import type { ActionConfig, CountersignConfig } from './config/schema';
-import { describeRefusal, authorizeDecision } from './contracts/authorization';
+import { describeRefusal, authorizeDecision, eligibleApprovers } from './contracts/authorization';
 import { cancelRequestSignal, getStateQuery, submitDecisionSignal } from './contracts/messages';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPE } from './contracts/names';
 import {
@@ -164,7 +164,11 @@ export function createRequestService(deps: RequestServiceDeps) {
           { key: SEARCH_ATTRIBUTES.status, value: initialStatus(decision) },
           { key: SEARCH_ATTRIBUTES.risk, value: action.risk },
           { key: SEARCH_ATTRIBUTES.policy, value: decision.policyVersion },
-          { key: SEARCH_ATTRIBUTES.approvers, value: decision.approvals.flatMap((a) => a.members) },
+          // Who may decide, as the workflow computes it: never the agent's owner or the person it acts for.
+          {
+            key: SEARCH_ATTRIBUTES.approvers,
+            value: eligibleApprovers(decision.approvals, new Set(), input.excludedApprovers),
+          },
         ],
         staticSummary: `${body.action} by ${agent.id}: ${decision.effect} (${decision.rules.join(', ') || 'no rule matched'})`,
         staticDetails: staticDetails(input),
