@@ -327,7 +327,10 @@ export function createRequestService(deps: RequestServiceDeps) {
 
   /** Scoped to this deployment's control task queue: other deployments (and test suites) may share the namespace. */
   function visibilityQuery(filter: Omit<ListFilter, 'limit'>): string {
-    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`, `TaskQueue = '${literal('taskQueue', deps.taskQueues.control)}'`];
+    const clauses = [
+      `WorkflowType = '${WORKFLOW_TYPE}'`,
+      `TaskQueue = '${literal('taskQueue', deps.taskQueues.control)}'`,
+    ];
     if (filter.agentId) clauses.push(`CsAgent = '${literal('agent', filter.agentId)}'`);
     if (filter.status) clauses.push(`CsStatus = '${literal('status', filter.status)}'`);
     if (filter.action) clauses.push(`CsAction = '${literal('action', filter.action)}'`);
@@ -391,7 +394,9 @@ export function createRequestService(deps: RequestServiceDeps) {
       }
     }
     if (refusal) {
-      throw new AppError('decision_refused', describeRefusal(refusal), { errors: [{ path: 'approver', message: refusal }] });
+      throw new AppError('decision_refused', describeRefusal(refusal), {
+        errors: [{ path: 'approver', message: refusal }],
+      });
     }
     return waitForChange(handle, state);
   }
@@ -406,7 +411,11 @@ export function createRequestService(deps: RequestServiceDeps) {
   }
 
   /** The workflow behind a request id, if the caller may see it; 404 alike for absent and for someone else's. */
-  async function describeVisible(caller: Caller, id: string, handle: WorkflowHandle): Promise<WorkflowExecutionDescription> {
+  async function describeVisible(
+    caller: Caller,
+    id: string,
+    handle: WorkflowHandle,
+  ): Promise<WorkflowExecutionDescription> {
     if (!isRequestId(id)) throw notFound();
     const description = await describe(handle);
     if (description.type !== WORKFLOW_TYPE) throw notFound();
@@ -416,21 +425,30 @@ export function createRequestService(deps: RequestServiceDeps) {
     return description;
   }
 
-  async function currentState(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<ActionRequestState> {
+  async function currentState(
+    handle: WorkflowHandle,
+    description: WorkflowExecutionDescription,
+  ): Promise<ActionRequestState> {
     if (description.status.name === 'COMPLETED') return (await handle.result()) as ActionRequestState;
     return queryState(handle);
   }
 
   async function queryState(handle: WorkflowHandle): Promise<ActionRequestState> {
     try {
-      return await deps.client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(getStateQuery));
+      return await deps.client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+        handle.query(getStateQuery),
+      );
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound();
       if (isGrpcDeadlineError(err)) {
-        throw new AppError('not_ready', 'the request’s state is not available right now (no worker answered); try again', {
-          cause: err,
-          headers: { 'Retry-After': '5' },
-        });
+        throw new AppError(
+          'not_ready',
+          'the request’s state is not available right now (no worker answered); try again',
+          {
+            cause: err,
+            headers: { 'Retry-After': '5' },
+          },
+        );
       }
       throw err;
     }
@@ -480,7 +498,9 @@ function initialState(input: ActionRequestInput): ActionRequestState {
     ...(input.target ? { target: input.target } : {}),
     submittedAt: input.submittedAt,
     decision: input.decision,
-    ...(expireAfter !== undefined ? { expiresAt: new Date(Date.parse(input.submittedAt) + expireAfter).toISOString() } : {}),
+    ...(expireAfter !== undefined
+      ? { expiresAt: new Date(Date.parse(input.submittedAt) + expireAfter).toISOString() }
+      : {}),
     eligibleApprovers: eligible,
     requirements: input.decision.approvals.map((a) => ({
       ruleId: a.ruleId,
@@ -502,7 +522,9 @@ function staticDetails(input: ActionRequestInput): string {
   return [
     `**Action:** ${input.action} (risk ${input.risk})`,
     `**Agent:** ${input.agent.id} (owner ${input.agent.owner})${input.onBehalfOf ? `, on behalf of ${input.onBehalfOf}` : ''}`,
-    input.target ? `**Target:** ${[input.target.system, input.target.environment, input.target.resource].filter(Boolean).join(' / ')}` : '',
+    input.target
+      ? `**Target:** ${[input.target.system, input.target.environment, input.target.resource].filter(Boolean).join(' / ')}`
+      : '',
     `**Policy:** ${d.evaluatedEffect} (${d.mode}) by ${d.rules.join(', ') || 'default deny'}, version ${d.policyVersion}`,
     d.approvals.length ? `**Approvals:** ${d.approvals.map((a) => `${a.quorum} of ${a.group}`).join(', ')}` : '',
     `**Params hash:** ${input.paramsHash}`,
@@ -517,7 +539,9 @@ function notFound(): AppError {
 
 function literal(field: string, value: string): string {
   if (!QUERY_LITERAL.test(value)) {
-    throw new AppError('validation_failed', `invalid ${field} filter`, { errors: [{ path: field, message: 'not a valid id' }] });
+    throw new AppError('validation_failed', `invalid ${field} filter`, {
+      errors: [{ path: field, message: 'not a valid id' }],
+    });
   }
   return value;
 }

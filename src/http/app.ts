@@ -47,7 +47,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   if (deps.slack) app.post('/slack/events', deps.slack.handler);
 
-  const openapi = buildOpenApiDocument({ config: deps.config, ...(deps.links?.publicUrl ? { serverUrl: deps.links.publicUrl } : {}) });
+  const openapi = buildOpenApiDocument({
+    config: deps.config,
+    ...(deps.links?.publicUrl ? { serverUrl: deps.links.publicUrl } : {}),
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
@@ -95,7 +98,10 @@ function createV1Router(deps: HttpDeps): express.Router {
     const body = parseOrThrow(submitRequestSchema, req.body);
     const key = idempotencyKey(req);
     const { wait } = parseOrThrow(waitQuerySchema, req.query, { code: 'bad_request' });
-    const { created, state } = await service.submit(agent, body, key, { waitSeconds: wait ?? 0, signal: hangUpSignal(res) });
+    const { created, state } = await service.submit(agent, body, key, {
+      waitSeconds: wait ?? 0,
+      signal: hangUpSignal(res),
+    });
     if (created) res.status(201).location(requestPath(state.requestId));
     res.json(presentRequest(state, links));
   });
@@ -157,7 +163,12 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
   const hasBody = req.get('transfer-encoding') !== undefined || length > 0;
   if (hasBody && !req.is(JSON_TYPES)) {
     throw new AppError('unsupported_media_type', 'the request body must be application/json', {
-      errors: [{ path: 'Content-Type', message: `expected application/json, got ${req.get('content-type') ? 'another type' : 'none'}` }],
+      errors: [
+        {
+          path: 'Content-Type',
+          message: `expected application/json, got ${req.get('content-type') ? 'another type' : 'none'}`,
+        },
+      ],
     });
   }
   next();
@@ -201,7 +212,10 @@ function observeHttp(deps: HttpDeps): RequestHandler {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       deps.metrics.httpSeconds.observe({ method: req.method, route }, seconds);
-      deps.logger.debug({ method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(seconds * 1000) }, 'http');
+      deps.logger.debug(
+        { method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(seconds * 1000) },
+        'http',
+      );
     });
     next();
   };

@@ -22,7 +22,8 @@ export function createApiKeyAuthenticator(opts: { agents: AgentDirectory; adminT
       const token = bearerToken(header);
       if (!token) return undefined;
       // Digests have a fixed length, so the comparison time says nothing about the token.
-      if (adminDigest && timingSafeEqual(digest(token), adminDigest)) return { kind: 'operator', id: ADMIN_OPERATOR_ID };
+      if (adminDigest && timingSafeEqual(digest(token), adminDigest))
+        return { kind: 'operator', id: ADMIN_OPERATOR_ID };
       const agent = await opts.agents.authenticateApiKey(token);
       return agent ? { kind: 'agent', agent } : undefined;
     },

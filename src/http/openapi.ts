@@ -24,7 +24,11 @@ type JsonSchema = Record<string, unknown>;
 const COMPONENTS = '#/components/schemas/';
 
 /** Builds the OpenAPI document for a config's catalog (computed once at app creation). */
-export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUrl?: string; version?: string }): JsonSchema {
+export function buildOpenApiDocument(opts: {
+  config: CountersignConfig;
+  serverUrl?: string;
+  version?: string;
+}): JsonSchema {
   const uri = (id: string) => `${COMPONENTS}${id}`;
 
   const requests = z.registry<{ id: string }>();
@@ -84,8 +88,12 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
       : { $ref: uri('ActionRequestEnvelope') };
 
   const json = (name: string) => ({ 'application/json': { schema: { $ref: uri(name) } } });
-  const problem = (description: string) => ({ description, content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: uri('Problem') } } } });
-  const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/P${s}` }]));
+  const problem = (description: string) => ({
+    description,
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: uri('Problem') } } },
+  });
+  const errors = (...statuses: number[]) =>
+    Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/P${s}` }]));
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^req_[0-9a-f]{32}$' } };
   const waitParam = queryParameter('wait', waitQuerySchema.shape.wait);
   const secured = { security: [{ bearer: [] }] };
@@ -108,13 +116,26 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
           summary: 'Request an action',
           ...secured,
           parameters: [
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: schemaOf(idempotencyKeySchema), description: idempotencyKeySchema.description },
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: schemaOf(idempotencyKeySchema),
+              description: idempotencyKeySchema.description,
+            },
             waitParam,
           ],
           requestBody: { required: true, content: json('SubmitActionRequest') },
           responses: {
-            '201': { description: 'Accepted: a new request (denied ones included).', headers: { Location: { schema: { type: 'string' } } }, content: json('ActionRequest') },
-            '200': { description: 'Replay: the request this Idempotency-Key made before.', content: json('ActionRequest') },
+            '201': {
+              description: 'Accepted: a new request (denied ones included).',
+              headers: { Location: { schema: { type: 'string' } } },
+              content: json('ActionRequest'),
+            },
+            '200': {
+              description: 'Replay: the request this Idempotency-Key made before.',
+              content: json('ActionRequest'),
+            },
             ...errors(400, 401, 403, 413, 415, 422, 503),
           },
         },
@@ -122,8 +143,13 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
           operationId: 'listActionRequests',
           summary: 'List requests (an agent’s own; operators see all)',
           ...secured,
-          parameters: (['status', 'agent', 'action', 'limit'] as const).map((n) => queryParameter(n, listQuerySchema.shape[n])),
-          responses: { '200': { description: 'Requests, newest first.', content: json('ActionRequestList') }, ...errors(400, 401) },
+          parameters: (['status', 'agent', 'action', 'limit'] as const).map((n) =>
+            queryParameter(n, listQuerySchema.shape[n]),
+          ),
+          responses: {
+            '200': { description: 'Requests, newest first.', content: json('ActionRequestList') },
+            ...errors(400, 401),
+          },
         },
       },
       '/v1/action-requests/{id}': {
@@ -132,7 +158,10 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
           summary: 'Read a request',
           ...secured,
           parameters: [idParam, waitParam],
-          responses: { '200': { description: 'The request.', content: json('ActionRequest') }, ...errors(400, 401, 404, 503) },
+          responses: {
+            '200': { description: 'The request.', content: json('ActionRequest') },
+            ...errors(400, 401, 404, 503),
+          },
         },
       },
       '/v1/action-requests/{id}/cancel': {
@@ -142,7 +171,10 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
           ...secured,
           parameters: [idParam],
           requestBody: { required: false, content: json('CancelRequest') },
-          responses: { '200': { description: 'The cancelled request.', content: json('ActionRequest') }, ...errors(400, 401, 404, 409, 415) },
+          responses: {
+            '200': { description: 'The cancelled request.', content: json('ActionRequest') },
+            ...errors(400, 401, 404, 409, 415),
+          },
         },
       },
       '/v1/action-requests/{id}/decisions': {
@@ -158,8 +190,16 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
           },
         },
       },
-      '/openapi.json': { get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
-      '/healthz': { get: { operationId: 'health', summary: 'Liveness', responses: { '200': { description: 'Alive.', content: json('Health') } } } },
+      '/openapi.json': {
+        get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
+      '/healthz': {
+        get: {
+          operationId: 'health',
+          summary: 'Liveness',
+          responses: { '200': { description: 'Alive.', content: json('Health') } },
+        },
+      },
       '/readyz': {
         get: {
           operationId: 'readiness',
@@ -174,7 +214,12 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
         get: {
           operationId: 'metrics',
           summary: 'Prometheus metrics',
-          responses: { '200': { description: 'Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          responses: {
+            '200': {
+              description: 'Prometheus text format.',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
         },
       },
     },
@@ -188,7 +233,9 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
         P409: problem('The request is not in a state that allows this.'),
         P413: problem(`Body larger than 64 KiB.`),
         P415: problem('Body not application/json.'),
-        P422: problem('Unknown action, parameters failing the action’s schema, or an Idempotency-Key reused with another body.'),
+        P422: problem(
+          'Unknown action, parameters failing the action’s schema, or an Idempotency-Key reused with another body.',
+        ),
         P503: problem('Temporal or the workers are not available; retry.'),
       },
       securitySchemes: {
@@ -204,7 +251,13 @@ export function buildOpenApiDocument(opts: { config: CountersignConfig; serverUr
 }
 
 function queryParameter(name: string, schema: z.ZodType): JsonSchema {
-  return { name, in: 'query', required: false, schema: schemaOf(schema), ...(schema.description ? { description: schema.description } : {}) };
+  return {
+    name,
+    in: 'query',
+    required: false,
+    schema: schemaOf(schema),
+    ...(schema.description ? { description: schema.description } : {}),
+  };
 }
 
 function schemaOf(schema: z.ZodType): JsonSchema {

@@ -60,7 +60,9 @@ export function toAppError(err: unknown): AppError {
     case undefined:
       break;
     default:
-      return new AppError('bad_request', 'the request body could not be read', { errors: [{ path: 'body', message: parserType }] });
+      return new AppError('bad_request', 'the request body could not be read', {
+        errors: [{ path: 'body', message: parserType }],
+      });
   }
   if (isTemporalUnavailable(err)) {
     return new AppError('not_ready', 'Temporal is not reachable right now; try again', {
@@ -108,7 +110,11 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       next(err);
       return;
     }
-    res.status(error.status).set(error.headers).type(PROBLEM_CONTENT_TYPE).json(problemFor(error, pathOf(req)));
+    res
+      .status(error.status)
+      .set(error.headers)
+      .type(PROBLEM_CONTENT_TYPE)
+      .json(problemFor(error, pathOf(req)));
   };
 }
 

@@ -33,7 +33,8 @@ export function createReadiness(opts: { client: Client; taskQueue: string; names
       checks.worker = 'unknown';
       return { ready: false, checks };
     }
-    checks.worker = pollers > 0 ? `ok (${pollers} poller${pollers === 1 ? '' : 's'})` : `no worker polling ${opts.taskQueue}`;
+    checks.worker =
+      pollers > 0 ? `ok (${pollers} poller${pollers === 1 ? '' : 's'})` : `no worker polling ${opts.taskQueue}`;
     return { ready: pollers > 0, checks };
   };
 }

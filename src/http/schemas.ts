@@ -121,7 +121,9 @@ export const actionRequestSchema = z
     action: z.string(),
     agent: z.string().describe('Id of the agent that asked.'),
     risk: z.enum(['low', 'medium', 'high', 'critical']),
-    paramsHash: z.string().describe('sha256 over the canonical JSON (RFC 8785) of the parameters; params are not echoed.'),
+    paramsHash: z
+      .string()
+      .describe('sha256 over the canonical JSON (RFC 8785) of the parameters; params are not echoed.'),
     reason: z.string(),
     onBehalfOf: z.string().optional(),
     target: actionTargetSchema.optional(),
@@ -156,7 +158,9 @@ export const problemSchema = z
     detail: z.string(),
     instance: z.string().describe('The request path.'),
     code: z.string().describe('Stable error code clients can match on.'),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).describe('Every problem, with its field path.'),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .describe('Every problem, with its field path.'),
   })
   .describe('RFC 9457 problem details (application/problem+json).');
 
