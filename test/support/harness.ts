@@ -11,6 +11,7 @@ import { createConfigAgentDirectory, type AgentDirectory } from '../../src/agent
 import { ActionCatalog } from '../../src/catalog';
 import type { CountersignConfig } from '../../src/config/schema';
 import { createLogger, type Logger } from '../../src/logger';
+import { createMetrics, type Metrics } from '../../src/metrics';
 import { createLogNotifier, type Notifier } from '../../src/notifier';
 import { PolicyEngine } from '../../src/policy/engine';
 import { createRequestService, type RequestService } from '../../src/requests';
@@ -30,7 +31,12 @@ export interface HarnessOptions {
 export interface Harness {
   config: CountersignConfig;
   client: Client;
+  namespace: string;
   service: RequestService;
+  /** What an HTTP app over this harness needs besides the service. */
+  catalog: ActionCatalog;
+  /** Observes the service (a fresh registry per harness). */
+  metrics: Metrics;
   taskQueues: TaskQueues;
   agents: AgentDirectory;
   logger: Logger;
@@ -62,7 +68,16 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const agents = options.agents ?? createConfigAgentDirectory(options.config);
   const catalog = ActionCatalog.compile(options.config);
   const policy = PolicyEngine.compile(options.config);
-  const service = createRequestService({ client, config: options.config, catalog, policy, taskQueues, logger });
+  const metrics = createMetrics();
+  const service = createRequestService({
+    client,
+    config: options.config,
+    catalog,
+    policy,
+    taskQueues,
+    logger,
+    observer: metrics.observer,
+  });
 
   let workers: Worker[] = [];
   let running: Promise<unknown>[] = [];
@@ -96,7 +111,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   return {
     config: options.config,
     client,
+    namespace: 'default',
     service,
+    catalog,
+    metrics,
     taskQueues,
     agents,
     logger,
