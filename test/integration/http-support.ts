@@ -1,0 +1,114 @@
+// The HTTP API over a test harness, listening on 127.0.0.1:0, and a small fetch wrapper for the HTTP suites.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { createHttpApp, type HttpDeps } from '../../src/http/app';
+import { createApiKeyAuthenticator } from '../../src/http/auth';
+import { createReadiness } from '../../src/http/readiness';
+import type { ActionRequestResource, ActionRequestSummaryResource, Problem } from '../../src/http/schemas';
+import { requestIdFor } from '../../src/requests';
+import type { Harness } from '../support/harness';
+
+export const ADMIN_TOKEN = 'cs_test_admin_token_5f1e2d';
+export const TEMPORAL_UI_URL = 'http://temporal-ui.test:8233';
+
+export interface Api {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves createHttpApp over the harness on a random loopback port. */
+export async function startApi(h: Harness, overrides: Partial<HttpDeps> = {}): Promise<Api> {
+  const app = createHttpApp({
+    service: h.service,
+    authenticator: createApiKeyAuthenticator({ agents: h.agents, adminToken: ADMIN_TOKEN }),
+    config: h.config,
+    catalog: h.catalog,
+    logger: h.logger,
+    metrics: h.metrics,
+    readiness: createReadiness({ client: h.client, taskQueue: h.taskQueues.control, namespace: h.namespace }),
+    links: { temporalUiUrl: TEMPORAL_UI_URL, namespace: h.namespace },
+    ...overrides,
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface CallOptions {
+  /** A bearer credential; omitted for none. */
+  token?: string;
+  /** JSON-encoded unless `raw` is given. */
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+/** An answer; `json` is typed by the caller (the tests assert its shape) and undefined for non-JSON answers. */
+export interface CallResult<T = unknown> {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: T;
+}
+
+export type RequestList = { items: ActionRequestSummaryResource[] };
+export type { ActionRequestResource, Problem };
+
+/** One HTTP call; JSON bodies get `application/json` unless a content type is given. */
+export async function call<T = unknown>(
+  api: Api,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<CallResult<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined = options.raw;
+  if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/json';
+  }
+  const res = await fetch(`${api.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  // /metrics answers text; only JSON media types are parsed.
+  const json = (/json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : undefined) as T;
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** True when a workflow exists for the agent's idempotency key (the request id derives from it). */
+export async function workflowExistsFor(h: Harness, agentId: string, idempotencyKey: string): Promise<boolean> {
+  try {
+    await h.client.workflow.getHandle(requestIdFor(agentId, idempotencyKey)).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Workflows this harness started for an agent, from visibility. */
+export async function workflowCount(h: Harness, agentId: string): Promise<number> {
+  const { count } = await h.client.workflow.count(`CsAgent = '${agentId}' AND TaskQueue = '${h.taskQueues.control}'`);
+  return count;
+}
+
+/** Polls until `read` returns a value `accept` takes, or fails after `timeoutMs` with the last value. */
+export async function eventually<T>(read: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not reached; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
