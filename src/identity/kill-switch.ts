@@ -195,7 +195,7 @@ export function createKillSwitches(deps: KillSwitchDeps) {
     async cancelInScope(
       client: Client,
       scope: KillScope,
-      input: { by: string; reason: string; concurrency?: number },
+      input: { by: string; reason: string; concurrency?: number; taskQueue?: string },
     ): Promise<CancelInScopeResult> {
       const clauses = [
         `WorkflowType = '${WORKFLOW_TYPE}'`,
@@ -205,6 +205,8 @@ export function createKillSwitches(deps: KillSwitchDeps) {
       // Ids were validated by parseKillScope's patterns, which admit no quote; checked again here all the same.
       if (scope.agentId) clauses.push(`CsAgent = '${safeLiteral(scope.agentId)}'`);
       if (scope.action && !scope.action.endsWith('*')) clauses.push(`CsAction = '${safeLiteral(scope.action)}'`);
+      // Deployments (and test suites) sharing a namespace are told apart by their control task queue.
+      if (input.taskQueue) clauses.push(`TaskQueue = '${safeLiteral(input.taskQueue)}'`);
       const ids: string[] = [];
       for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: 500 })) {
         const action = wf.typedSearchAttributes.get(SEARCH_ATTRIBUTES.action) ?? '';
