@@ -321,7 +321,10 @@ export function createRequestService(deps: RequestServiceDeps) {
 
   /** Counts this deployment's requests matching a filter (operators; the pending-approvals gauge). */
   async function count(filter: Omit<ListFilter, 'limit'> = {}): Promise<number> {
-    const { count } = await deps.client.workflow.count(visibilityQuery(filter));
+    // Bounded: a metrics scrape must answer within the scraper's timeout even while Temporal is away.
+    const { count } = await deps.client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+      deps.client.workflow.count(visibilityQuery(filter)),
+    );
     return count;
   }
 

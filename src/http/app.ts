@@ -65,8 +65,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     try {
       deps.metrics.pendingApprovals.set(await deps.service.count({ status: 'pending_approval' }));
     } catch (err) {
-      // The other metrics still help while Temporal is away; a stale gauge would mislead, so it is cleared.
-      deps.metrics.pendingApprovals.reset();
+      // The other metrics still help while Temporal is away. A stale count (or reset()'s 0) would mislead; NaN reads as
+      // "unknown" in Prometheus.
+      deps.metrics.pendingApprovals.set(Number.NaN);
       deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'pending approvals not counted');
     }
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
