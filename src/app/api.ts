@@ -1,0 +1,110 @@
+// The API side of a process: the request service over the Temporal client, the HTTP app, and the server that listens.
+// createHttpApp never listens; this module owns listen and a graceful close.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { Settings } from '../config/settings';
+import { createHttpApp } from '../http/app';
+import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
+import { createReadiness } from '../http/readiness';
+import type { Logger } from '../logger';
+import { createMetrics, type Metrics } from '../metrics';
+import { createRequestService, type RequestService } from '../requests';
+import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
+import type { Core } from './core';
+import type { Notifications } from './notifications';
+
+/** How long in-flight requests get to finish when the server closes. */
+const CLOSE_GRACE_MS = 3000;
+
+export interface ApiServices {
+  service: RequestService;
+  metrics: Metrics;
+}
+
+/** The request service over the Temporal client, observed by the metrics the API exposes. */
+export function createApiServices(options: {
+  core: Core;
+  client: Client;
+  logger: Logger;
+  taskQueues?: TaskQueues;
+}): ApiServices {
+  const metrics = createMetrics();
+  const service = createRequestService({
+    client: options.client,
+    config: options.core.config,
+    catalog: options.core.catalog,
+    policy: options.core.policy,
+    taskQueues: options.taskQueues ?? DEFAULT_TASK_QUEUES,
+    logger: options.logger,
+    observer: metrics.observer,
+  });
+  return { service, metrics };
+}
+
+export interface StartApiOptions extends ApiServices {
+  core: Core;
+  settings: Settings;
+  client: Client;
+  logger: Logger;
+  /** The operator token (COUNTERSIGN_ADMIN_TOKEN, or the one dev mode generated); without it the operator API is off. */
+  adminToken?: string;
+  /** Who callers are; by default the config's agent API keys and the operator token. Agent identity plugs in here. */
+  authenticator?: Authenticator;
+  notifications: Notifications;
+  temporalUiUrl?: string;
+  taskQueues?: TaskQueues;
+}
+
+export interface RunningApi {
+  url: string;
+  /** Stops accepting connections, ends idle keep-alives and waits briefly for in-flight requests. */
+  close(): Promise<void>;
+}
+
+/** Builds the HTTP app and listens on HOST:PORT. */
+export async function startApi(options: StartApiOptions): Promise<RunningApi> {
+  const { core, settings, logger, notifications } = options;
+  const taskQueues = options.taskQueues ?? DEFAULT_TASK_QUEUES;
+  const app = createHttpApp({
+    service: options.service,
+    authenticator:
+      options.authenticator ?? createApiKeyAuthenticator({ agents: core.agents, adminToken: options.adminToken }),
+    config: core.config,
+    catalog: core.catalog,
+    logger,
+    metrics: options.metrics,
+    readiness: createReadiness({
+      client: options.client,
+      taskQueue: taskQueues.control,
+      namespace: settings.TEMPORAL_NAMESPACE,
+    }),
+    ...(notifications.slack ? { slack: notifications.slack } : {}),
+    links: {
+      publicUrl: settings.COUNTERSIGN_PUBLIC_URL,
+      temporalUiUrl: options.temporalUiUrl,
+      namespace: settings.TEMPORAL_NAMESPACE,
+    },
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(settings.PORT, settings.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = settings.HOST === '0.0.0.0' || settings.HOST === '::' ? '127.0.0.1' : settings.HOST;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  logger.info({ url }, 'API listening');
+
+  return {
+    url,
+    async close() {
+      await new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Idle keep-alive sockets would hold close() open; a long poll (?wait=) gets a short grace, then is cut.
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+      });
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// How approvers hear about requests, chosen from settings. This is the seam for Slack: when Slack is configured, build
+// the Slack notifier (used by the control worker) and the Bolt request handler (mounted by the API at /slack/events)
+// here; both processes call createNotifications and take the half they need.
+import type { RequestHandler } from 'express';
+import type { CountersignConfig } from '../config/schema';
+import type { Settings } from '../config/settings';
+import type { Logger } from '../logger';
+import { createLogNotifier, type Notifier } from '../notifier';
+import type { RequestService } from '../requests';
+
+export interface NotificationsDeps {
+  settings: Settings;
+  config: CountersignConfig;
+  logger: Logger;
+  /** The request service, for interactive approvals (only the API process has one). */
+  service?: RequestService;
+}
+
+export interface Notifications {
+  /** Used by the control worker's notifyApprovers / notifyOutcome activities. */
+  notifier: Notifier;
+  /** Mounted by the HTTP app on POST /slack/events when present. */
+  slack?: { handler: RequestHandler };
+  /** Which channel approvals go through, for the start-up banner. */
+  channel: 'log' | 'slack';
+  /** Releases sockets (Socket Mode) and timers. */
+  close(): Promise<void>;
+}
+
+/** Builds the notifier and, with Slack configured, its HTTP handler; without Slack, approvals go through API and CLI. */
+export function createNotifications(deps: NotificationsDeps): Promise<Notifications> {
+  // Slack goes here: if (deps.settings.SLACK_BOT_TOKEN) return createSlackNotifications(deps);
+  return Promise.resolve({ notifier: createLogNotifier(deps.logger), channel: 'log', close: () => Promise.resolve() });
+}

@@ -1,0 +1,84 @@
+// The worker side of a process: the control worker (workflows, re-check, notifications) and the connector workers of
+// the credential domains this process holds.
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { ExecutionGuard } from '../../activities';
+import { createCredentialResolver, type CredentialResolver } from '../../activities/connectors';
+import type { Logger } from '../logger';
+import type { Notifier } from '../notifier';
+import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
+import type { Core } from './core';
+
+export interface StartWorkersOptions {
+  core: Core;
+  connection: NativeConnection;
+  namespace: string;
+  logger: Logger;
+  notifier: Notifier;
+  /** Run the control worker. */
+  control: boolean;
+  /** Connector credential domains to serve; all of the config's when undefined. */
+  connectors?: readonly string[];
+  credentials?: CredentialResolver;
+  guard?: ExecutionGuard;
+  taskQueues?: TaskQueues;
+}
+
+export interface RunningWorkers {
+  /** Task queues polled, for the banner and logs. */
+  taskQueues: string[];
+  /** Settles when every worker has stopped; rejects if one failed. */
+  done: Promise<void>;
+  /** Asks every worker to finish its current tasks and stop, then waits for them. */
+  shutdown(): Promise<void>;
+}
+
+/** Creates and runs the workers; `shutdown()` drains them. */
+export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
+  const connectors = options.connectors ?? Object.keys(options.core.config.connectors);
+  const taskQueues = options.taskQueues ?? DEFAULT_TASK_QUEUES;
+  if (!options.control && connectors.length === 0)
+    throw new Error('nothing to run: no control worker and no connectors');
+  const workers: Worker[] = await createWorkers({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueues,
+    config: options.core.config,
+    control: options.control,
+    connectors,
+    activityDeps: {
+      logger: options.logger,
+      agents: options.core.agents,
+      notifier: options.notifier,
+      ...(options.guard ? { guard: options.guard } : {}),
+    },
+    connectorDeps: { credentials: options.credentials ?? createCredentialResolver() },
+  });
+  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  const polled = [...(options.control ? [taskQueues.control] : []), ...connectors.map((c) => taskQueues.connector(c))];
+  options.logger.info({ taskQueues: polled }, 'workers running');
+  return {
+    taskQueues: polled,
+    done,
+    async shutdown() {
+      // The SDK's runtime may already have begun shutting workers down on SIGINT; only running ones need asking.
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}
+
+/** A credential resolver that answers some environment references from values this process made up (dev mode). */
+export function createOverlayCredentialResolver(
+  overrides: Readonly<Record<string, string>>,
+  fallback: CredentialResolver = createCredentialResolver(),
+): CredentialResolver {
+  return {
+    async resolve(ref, requestId) {
+      if ('env' in ref) {
+        const value = overrides[ref.env];
+        if (value !== undefined) return value;
+      }
+      return fallback.resolve(ref, requestId);
+    },
+  };
+}
