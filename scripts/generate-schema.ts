@@ -1,0 +1,34 @@
+// Regenerates what is derived from the zod schemas: the config's JSON Schema (schema/countersign.config.schema.json),
+// .env.example and the README's configuration table, formatted with the repository's Prettier settings so that
+// `npm run format` leaves them alone. test/unit/schema.test.ts fails when any of them is stale.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
+import { CONFIG_JSON_SCHEMA_PATH, configJsonSchema } from '../src/app/config-json-schema';
+import { envExampleText, withSettingsTable } from '../src/app/settings-docs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const readmePath = join(root, 'README.md');
+
+async function pretty(path: string, text: string): Promise<string> {
+  const options = (await resolveConfig(path)) ?? {};
+  return format(text, { ...options, filepath: path });
+}
+
+const files = [
+  { path: CONFIG_JSON_SCHEMA_PATH, content: JSON.stringify(configJsonSchema(), null, 2), format: true },
+  { path: '.env.example', content: envExampleText(), format: false },
+  ...(existsSync(readmePath)
+    ? [{ path: 'README.md', content: withSettingsTable(readFileSync(readmePath, 'utf8')), format: true }]
+    : []),
+];
+
+for (const file of files) {
+  const target = join(root, file.path);
+  const content = file.format ? await pretty(target, file.content) : file.content;
+  if (existsSync(target) && readFileSync(target, 'utf8') === content) continue;
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, content);
+  process.stdout.write(`wrote ${file.path}\n`);
+}
