@@ -3,7 +3,15 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import {
+  Migrator,
+  PostgresAdapter,
+  sql,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+} from 'kysely';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -26,14 +34,24 @@ export function folderMigrationProvider(dir: string = MIGRATIONS_DIR): Migration
   };
 }
 
-/** A Migrator over the project's migrations. */
-export function createMigrator(db: Kysely<any>, dir?: string): Migrator {
-  return new Migrator({ db, provider: folderMigrationProvider(dir) });
+/** A Migrator over the project's migrations; `schema` pins its bookkeeping tables to one PostgreSQL schema. */
+export function createMigrator(db: Kysely<any>, dir?: string, schema?: string): Migrator {
+  return new Migrator({
+    db,
+    provider: folderMigrationProvider(dir),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
 }
 
 /** Applies every pending migration; throws with the failing migration's name and cause. */
 export async function migrateToLatest(db: Kysely<any>, dir?: string): Promise<MigrationResultSet> {
-  const result = await createMigrator(db, dir).migrateToLatest();
+  // Without a pinned schema, Kysely takes another schema's kysely_migration table for this one's (it looks across all
+  // schemas), so a second Countersign schema in the same PostgreSQL database would never migrate.
+  const schema =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const result = await createMigrator(db, dir, schema).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed`, { cause: result.error });
