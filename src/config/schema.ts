@@ -145,7 +145,11 @@ const ruleSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('CEL condition over `params`, `agent`, `request` (reason, onBehalfOf, target, time) and `action`.'),
+      .describe(
+        'CEL condition over `params`, `agent`, `request` (reason, onBehalfOf, target, time), `action`, the agent’s ' +
+          "usage (`usage.sum('payments.refund', 'amount', '24h')`, `usage.count('customers.delete', '1h')`) and " +
+          '`signals` (firstUse, volumeAboveBaseline, outsideWorkingHours, recentVolume, baselineVolume).',
+      ),
     effect: z.enum(['allow', 'deny', 'require_approval']),
     reason: z.string().optional().describe('For `deny`: the reason returned to the agent.'),
     approvers: id.optional().describe('For `require_approval`: the approver group.'),
@@ -156,6 +160,47 @@ const ruleSchema = z
     expireAfter: duration.default(86_400_000).describe('Reject as `expired` after this long.'),
   })
   .strict();
+
+const weekdaySchema = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+const clockSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day such as "09:00" (24h)');
+
+const signalsSchema = z
+  .object({
+    workingHours: z
+      .object({
+        timezone: z
+          .string()
+          .default('UTC')
+          .refine((tz) => {
+            try {
+              new Intl.DateTimeFormat('en-US', { timeZone: tz });
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'an IANA time zone such as "Europe/Berlin"')
+          .describe('IANA time zone the hours are in.'),
+        days: z.array(weekdaySchema).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']).describe('Working days.'),
+        start: clockSchema.default('09:00').describe('Start of the working day.'),
+        end: clockSchema.default('18:00').describe('End of the working day; before `start`: the shift ends the next day.'),
+      })
+      .strict()
+      .optional()
+      .describe('When people are around; unset: `signals.outsideWorkingHours` is always false.'),
+    volume: z
+      .object({
+        window: duration.default(3_600_000).describe('The recent window whose volume is compared (default 1h).'),
+        lookback: duration.default(7 * 86_400_000).describe('How far back the baseline reaches (default 7d).'),
+        factor: z.number().positive().default(3).describe('Raised above this multiple of the baseline per window.'),
+        minimum: z.number().int().min(1).default(10).describe('Never raised at or below this many per window.'),
+      })
+      .strict()
+      .default({ window: 3_600_000, lookback: 7 * 86_400_000, factor: 3, minimum: 10 })
+      .describe('`signals.volumeAboveBaseline`: the agent’s executions in the window against its own average.'),
+  })
+  .strict()
+  .default({ volume: { window: 3_600_000, lookback: 7 * 86_400_000, factor: 3, minimum: 10 } })
+  .describe('Anomaly signals computed for each request, readable in rules as `signals.*`.');
 
 export const configSchema = z
   .object({
@@ -178,6 +223,7 @@ export const configSchema = z
       })
       .strict()
       .default({ mode: 'enforce', rules: [] }),
+    signals: signalsSchema,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -250,3 +296,4 @@ export type ConnectorConfig = CountersignConfig['connectors'][string];
 export type PolicyRuleConfig = CountersignConfig['policies']['rules'][number];
 export type ApproverGroupConfig = CountersignConfig['approvers'][string];
 export type PersonConfig = CountersignConfig['people'][string];
+export type SignalsConfig = CountersignConfig['signals'];

@@ -72,6 +72,24 @@ export interface PolicyDecision {
   reason?: string;
   policyVersion: string;
   approvals: ApprovalRequirement[];
+  /** Anomaly signals computed for the request and visible to its rules (`signals.*`), kept with the decision. */
+  signals?: RequestSignals;
+}
+
+/** Anomaly signals of one request, relative to its agent's own history. */
+export interface RequestSignals {
+  /** The agent has never executed this action before. */
+  firstUse: boolean;
+  /** The agent's executions in the last volume window, this request included, exceed its own recent baseline. */
+  volumeAboveBaseline: boolean;
+  /** The request arrived outside the configured working hours (always false when none are configured). */
+  outsideWorkingHours: boolean;
+  /** The agent's executions in the last volume window, this request included. */
+  recentVolume: number;
+  /** The agent's average executions per volume window over the lookback before it. */
+  baselineVolume: number;
+  /** Names of the raised signals, for people and the trail. */
+  raised: string[];
 }
 
 /** Connector routing for the execution step; settings stay in the worker's config. */
@@ -179,12 +197,7 @@ export interface DecisionSubmission {
   usergroups?: string[];
 }
 
-export type RefusalCode =
-  | 'not_an_approver'
-  | 'self_approval'
-  | 'duplicate'
-  | 'already_decided'
-  | 'params_mismatch';
+export type RefusalCode = 'not_an_approver' | 'self_approval' | 'duplicate' | 'already_decided' | 'params_mismatch';
 
 export interface RecordedDecision extends DecisionSubmission {
   receivedAt: string;

@@ -3,7 +3,14 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { canonicalJson, sha256Hex } from '../canonical';
 import type { CountersignConfig, PolicyRuleConfig } from '../config/schema';
-import type { ActionTarget, ApprovalRequirement, PolicyDecision, PolicyEffect, RiskTier } from '../contracts/types';
+import type {
+  ActionTarget,
+  ApprovalRequirement,
+  PolicyDecision,
+  PolicyEffect,
+  RequestSignals,
+  RiskTier,
+} from '../contracts/types';
 import { groupMembers } from '../directory';
 import { AppError, type FieldIssue } from '../errors';
 
@@ -61,10 +68,17 @@ export class PolicyEngine {
     this.risks = new Map(Object.entries(config.actions).map(([name, a]) => [name, a.risk]));
   }
 
-  /** Compiles every rule; throws AppError('config_invalid') listing each bad CEL condition with its path. */
-  static compile(config: CountersignConfig, options: { extraVariables?: readonly string[] } = {}): PolicyEngine {
+  /**
+   * Compiles every rule; throws AppError('config_invalid') listing each bad CEL condition with its path.
+   * `extend` declares typed variables and functions (usage budgets, signals) before the rules are checked.
+   */
+  static compile(
+    config: CountersignConfig,
+    options: { extraVariables?: readonly string[]; extend?: (env: Environment) => void } = {},
+  ): PolicyEngine {
     const env = new Environment({ homogeneousAggregateLiterals: false, limits: { maxAstNodes: 2000, maxDepth: 64 } });
     for (const name of [...POLICY_VARIABLES, ...(options.extraVariables ?? [])]) env.registerVariable(name, 'dyn');
+    options.extend?.(env);
     const issues: FieldIssue[] = [];
     const compiled: CompiledRule[] = config.policies.rules.map((rule, index) => {
       const out: CompiledRule = {
@@ -164,6 +178,7 @@ export class PolicyEngine {
         ? matched.filter((c) => c.rule.effect === 'require_approval').map((c) => this.requirement(c.rule))
         : [];
     const governing = this.mode === 'shadow' ? 'allow' : effect;
+    const signals = input.extra?.signals as RequestSignals | undefined;
     return {
       decision: {
         effect: governing,
@@ -173,6 +188,8 @@ export class PolicyEngine {
         ...(reason ? { reason } : {}),
         policyVersion: this.version,
         approvals: governing === 'require_approval' ? approvals : [],
+        // The signals the rules saw are part of why the request was decided as it was: they go on the record.
+        ...(signals && typeof signals === 'object' ? { signals } : {}),
       },
       trace,
     };
