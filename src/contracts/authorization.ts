@@ -23,7 +23,9 @@ export interface DecisionContext {
 export function authorizeDecision(ctx: DecisionContext, submission: DecisionSubmission): RefusalCode | undefined {
   if (ctx.status !== 'pending_approval') return 'already_decided';
   if (ctx.excludedApprovers.includes(submission.approver)) return 'self_approval';
-  if (!ctx.eligibleApprovers.includes(submission.approver) && !attestedMember(ctx, submission)) return 'not_an_approver';
+  if (!ctx.eligibleApprovers.includes(submission.approver) && !attestedMember(ctx, submission)) {
+    return 'not_an_approver';
+  }
   if (ctx.decidedBy.includes(submission.approver)) return 'duplicate';
   if (submission.paramsHash !== ctx.paramsHash) return 'params_mismatch';
   return undefined;
@@ -41,7 +43,10 @@ export function requirementUsergroups(requirement: ApprovalRequirement, escalate
 }
 
 /** Every Slack user group whose members may approve at least one requirement now. */
-export function eligibleUsergroups(requirements: readonly ApprovalRequirement[], escalated: ReadonlySet<string>): string[] {
+export function eligibleUsergroups(
+  requirements: readonly ApprovalRequirement[],
+  escalated: ReadonlySet<string>,
+): string[] {
   return unique(requirements.flatMap((r) => requirementUsergroups(r, escalated.has(r.ruleId))));
 }
 

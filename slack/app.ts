@@ -1,0 +1,226 @@
+// The Slack app: Bolt 5 with one of two transports. HTTP mode mounts Bolt's ExpressReceiver on Countersign's own
+// Express app (POST /slack/events, behind the request guard); Socket Mode, chosen when an app-level token is set,
+// needs no public URL. Either way the same listeners run and the same notifier posts the approval messages.
+import { App, ExpressReceiver } from '@slack/bolt';
+import type { Client } from '@temporalio/client';
+import express, { type RequestHandler } from 'express';
+import type { CountersignConfig } from '../src/config/schema';
+import type { Settings } from '../src/config/settings';
+import { AppError } from '../src/errors';
+import type { Logger } from '../src/logger';
+import type { Notifier } from '../src/notifier';
+import { createSlackDirectory, type SlackDirectory } from './directory';
+import { createHomePublisher } from './home';
+import { temporalWorkflowUrl } from './links';
+import { registerListeners } from './listeners';
+import { createSlackLogger } from './logger';
+import { createSlackNotifier } from './notifier';
+import { createSlackRequestGuard } from './request-guard';
+import { createTemporalGateway, type SlackRequestGateway } from './requests';
+import { createSlackWebClient, slackClientOptions, type RetryOptions, type WebClient } from './web-client';
+
+/** The Slack part of the settings; undefined when SLACK_BOT_TOKEN is unset (approvals then go through API and CLI). */
+export interface SlackSettings {
+  botToken: string;
+  signingSecret?: string;
+  appToken?: string;
+  apiUrl?: string;
+  /** Base URL of the Temporal UI, for the "Open in Temporal" button. */
+  temporalUiUrl?: string;
+}
+
+/** Reads the Slack settings; throws AppError('config_invalid') when a bot token comes with neither transport. */
+export function slackSettings(settings: Settings): SlackSettings | undefined {
+  if (!settings.SLACK_BOT_TOKEN) return undefined;
+  if (!settings.SLACK_SIGNING_SECRET && !settings.SLACK_APP_TOKEN) {
+    throw new AppError(
+      'config_invalid',
+      'Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)',
+      {
+        errors: [
+          { path: 'SLACK_SIGNING_SECRET', message: 'required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN is set' },
+        ],
+      },
+    );
+  }
+  // The embedded dev server's UI listens on TEMPORAL_UI_PORT; against a cluster, only an explicit URL is known.
+  const temporalUiUrl =
+    settings.TEMPORAL_UI_URL ??
+    (settings.TEMPORAL_ADDRESS ? undefined : `http://localhost:${settings.TEMPORAL_UI_PORT}`);
+  return {
+    botToken: settings.SLACK_BOT_TOKEN,
+    ...(settings.SLACK_SIGNING_SECRET ? { signingSecret: settings.SLACK_SIGNING_SECRET } : {}),
+    ...(settings.SLACK_APP_TOKEN ? { appToken: settings.SLACK_APP_TOKEN } : {}),
+    ...(settings.SLACK_API_URL ? { apiUrl: settings.SLACK_API_URL } : {}),
+    ...(temporalUiUrl ? { temporalUiUrl } : {}),
+  };
+}
+
+/** Knobs tests shorten; production uses the defaults. */
+export interface SlackTuning {
+  retryConfig?: RetryOptions;
+  timeoutMs?: number;
+  perChannelIntervalMs?: number;
+  usergroupTtlMs?: number;
+  confirmTimeoutMs?: number;
+  /** Accepted clock difference of signed requests, in seconds (default 300). */
+  toleranceSeconds?: number;
+}
+
+export interface SlackAppDeps {
+  slack: SlackSettings;
+  config: CountersignConfig;
+  logger: Logger;
+  /** The Temporal client (queries, decision signals, visibility). */
+  temporal: Client;
+  namespace: string;
+  tuning?: SlackTuning;
+}
+
+export interface SlackApp {
+  mode: 'http' | 'socket';
+  /** HTTP mode: mount on POST /slack/events before any body parser. Undefined in Socket Mode. */
+  handler?: RequestHandler;
+  /** The notifier for the control worker's notification activities. */
+  notifier: Notifier;
+  client: WebClient;
+  directory: SlackDirectory;
+  gateway: SlackRequestGateway;
+  /** Socket Mode: connects. HTTP mode: nothing to do (the API server listens). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the Slack app and its notifier. */
+export function createSlackApp(deps: SlackAppDeps): SlackApp {
+  const { slack, config, logger, tuning = {} } = deps;
+  const clientOptions = {
+    logger,
+    ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+    ...(tuning.retryConfig ? { retryConfig: tuning.retryConfig } : {}),
+    ...(tuning.timeoutMs ? { timeoutMs: tuning.timeoutMs } : {}),
+  };
+  const client = createSlackWebClient({ token: slack.botToken, ...clientOptions });
+  const temporalUrl = (id: string) => temporalWorkflowUrl(slack.temporalUiUrl, deps.namespace, id);
+  const directory = createSlackDirectory({
+    client,
+    config,
+    logger,
+    ...(tuning.usergroupTtlMs !== undefined ? { usergroupTtlMs: tuning.usergroupTtlMs } : {}),
+  });
+  const gateway = createTemporalGateway(deps.temporal);
+  const notifier = createSlackNotifier({
+    client,
+    directory,
+    config,
+    logger,
+    temporalUrl,
+    ...(tuning.perChannelIntervalMs !== undefined ? { perChannelIntervalMs: tuning.perChannelIntervalMs } : {}),
+  });
+  const home = createHomePublisher({ config, logger, gateway, directory, temporalUrl });
+  const listenerDeps = {
+    config,
+    logger,
+    gateway,
+    directory,
+    home,
+    temporalUrl,
+    decisions: {
+      config,
+      logger,
+      gateway,
+      directory,
+      ...(tuning.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: tuning.confirmTimeoutMs } : {}),
+    },
+  };
+  const slackLogger = createSlackLogger(logger);
+  const common = { token: slack.botToken, logger: slackLogger, clientOptions: slackClientOptions(clientOptions) };
+
+  if (slack.appToken) {
+    const app = new App({ ...common, appToken: slack.appToken, socketMode: true });
+    registerListeners(app, listenerDeps);
+    app.error(logListenerError(logger));
+    return {
+      mode: 'socket',
+      notifier,
+      client,
+      directory,
+      gateway,
+      start: async () => {
+        await app.start();
+        logger.info('Slack connected over Socket Mode');
+      },
+      stop: async () => {
+        await app.stop();
+      },
+    };
+  }
+
+  if (!slack.signingSecret) throw new AppError('config_invalid', 'Slack HTTP mode needs SLACK_SIGNING_SECRET');
+  // Mounted either with app.post('/slack/events', handler) or app.use('/slack/events', handler): accept both paths.
+  const router = express.Router();
+  const receiver = new ExpressReceiver({
+    signingSecret: slack.signingSecret,
+    endpoints: { mounted: '/', direct: '/slack/events' },
+    router,
+    logger: slackLogger,
+    processBeforeResponse: false,
+  });
+  const app = new App({ ...common, receiver });
+  registerListeners(app, listenerDeps);
+  app.error(logListenerError(logger));
+  const handler = express.Router();
+  handler.use(
+    createSlackRequestGuard({
+      signingSecret: slack.signingSecret,
+      logger,
+      ...(tuning.toleranceSeconds !== undefined ? { toleranceSeconds: tuning.toleranceSeconds } : {}),
+    }),
+  );
+  handler.use(receiver.router);
+  return {
+    mode: 'http',
+    handler,
+    notifier,
+    client,
+    directory,
+    gateway,
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+  };
+}
+
+/** A Slack notifier for a worker process that runs no Bolt app (the API and workers deployed apart). */
+export function createSlackWorkerNotifier(deps: {
+  slack: SlackSettings;
+  config: CountersignConfig;
+  logger: Logger;
+  namespace: string;
+  tuning?: Pick<SlackTuning, 'retryConfig' | 'timeoutMs' | 'perChannelIntervalMs' | 'usergroupTtlMs'>;
+}): Notifier {
+  const { slack, tuning = {} } = deps;
+  const client = createSlackWebClient({
+    token: slack.botToken,
+    logger: deps.logger,
+    ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+    ...(tuning.retryConfig ? { retryConfig: tuning.retryConfig } : {}),
+    ...(tuning.timeoutMs ? { timeoutMs: tuning.timeoutMs } : {}),
+  });
+  const directory = createSlackDirectory({ client, config: deps.config, logger: deps.logger });
+  return createSlackNotifier({
+    client,
+    directory,
+    config: deps.config,
+    logger: deps.logger,
+    temporalUrl: (id) => temporalWorkflowUrl(slack.temporalUiUrl, deps.namespace, id),
+    ...(tuning.perChannelIntervalMs !== undefined ? { perChannelIntervalMs: tuning.perChannelIntervalMs } : {}),
+  });
+}
+
+/** Bolt's global error handler: a failed listener is logged (the clicker already got an ack). */
+function logListenerError(logger: Logger) {
+  return (error: { message: string; code?: string }): Promise<void> => {
+    logger.error({ err: error.message, code: error.code }, 'slack listener failed');
+    return Promise.resolve();
+  };
+}
