@@ -3,9 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrator';
+
+export { isPostgres } from './dialect';
 import type { Logger } from '../logger';
 import type { Database } from './schema';
 
@@ -51,11 +53,6 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     }
   }
   return handle;
-}
-
-/** True when the Kysely instance talks to PostgreSQL (migrations branch on it for column types only). */
-export function isPostgres(db: Kysely<any>): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 
 function openSqlite(options: OpenDatabaseOptions): DatabaseHandle {

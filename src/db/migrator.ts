@@ -3,15 +3,8 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import {
-  Migrator,
-  PostgresAdapter,
-  sql,
-  type Kysely,
-  type Migration,
-  type MigrationProvider,
-  type MigrationResultSet,
-} from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { isPostgres } from './dialect';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -47,14 +40,25 @@ export function createMigrator(db: Kysely<any>, dir?: string, schema?: string): 
 export async function migrateToLatest(db: Kysely<any>, dir?: string): Promise<MigrationResultSet> {
   // Without a pinned schema, Kysely takes another schema's kysely_migration table for this one's (it looks across all
   // schemas), so a second Countersign schema in the same PostgreSQL database would never migrate.
-  const schema =
-    db.getExecutor().adapter instanceof PostgresAdapter
-      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
-      : undefined;
-  const result = await createMigrator(db, dir, schema).migrateToLatest();
+  const schema = isPostgres(db)
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined;
+  let result = await createMigrator(db, dir, schema).migrateToLatest();
+  // Kysely's PostgreSQL introspection reads every schema of the database; one dropped meanwhile (tests drop theirs
+  // as they finish) fails it with invalid_schema_name. Our own schema is unaffected, so trying again is safe.
+  for (let attempt = 1; attempt < 5 && isPostgres(db) && pgErrorCode(result.error) === '3F000'; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    result = await createMigrator(db, dir, schema).migrateToLatest();
+  }
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`database migration ${failed} failed`, { cause: result.error });
   }
   return result;
+}
+
+function pgErrorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
 }

@@ -1,7 +1,7 @@
 // Identity: the agent registry and its change log, client credentials, token signing keys, operators and their
 // tokens, kill switches. Portable column types only; the one dialect difference is how an integer key autoincrements.
 import type { Kysely } from 'kysely';
-import { isPostgres } from '../database';
+import { isPostgres } from '../dialect';
 
 /** Creates the identity tables. */
 export async function up(db: Kysely<any>): Promise<void> {
