@@ -1,10 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
 import type { CountersignConfig } from '../../src/config/schema';
-import type { DatabaseHandle } from '../../src/db/database';
 import { PolicyEngine, type PolicyInput } from '../../src/policy/engine';
 import { createUsagePolicy, planUsageQueries, type UsagePolicy } from '../../src/usage';
-import { TEST_DIALECTS, openTestDatabase } from '../vault/database';
+import { describeEachDatabase } from '../identity/databases';
 
 const NOW = new Date('2030-01-07T12:00:00Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
@@ -45,20 +44,15 @@ ${extraRules}
 `);
 }
 
-describe.each(TEST_DIALECTS)('exposure budgets (%s)', (dialect) => {
-  let handle: DatabaseHandle;
+await describeEachDatabase('exposure budgets', (current) => {
   let usage: UsagePolicy;
   let engine: PolicyEngine;
   let seq = 0;
 
-  beforeEach(async () => {
-    handle = await openTestDatabase(dialect);
+  beforeEach(() => {
     const config = budgetConfig();
-    usage = createUsagePolicy({ config, db: handle.db, now: () => NOW });
+    usage = createUsagePolicy({ config, db: current().db, now: () => NOW });
     engine = PolicyEngine.compile(config, { extend: (env) => usage.extend(env) });
-  });
-  afterEach(async () => {
-    await handle?.close();
   });
 
   async function executed(

@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load';
 import type { CountersignConfig } from '../../src/config/schema';
-import type { DatabaseHandle } from '../../src/db/database';
 import { PolicyEngine } from '../../src/policy/engine';
 import {
   computeSignals,
@@ -10,7 +9,7 @@ import {
   outsideWorkingHours,
   type UsageStore,
 } from '../../src/usage';
-import { TEST_DIALECTS, openTestDatabase } from '../vault/database';
+import { describeEachDatabase } from '../identity/databases';
 
 // Monday 7 January 2030, 12:00 UTC (13:00 in Berlin).
 const NOW = new Date('2030-01-07T12:00:00Z');
@@ -48,18 +47,13 @@ signals:
   workingHours: { timezone: Europe/Berlin, days: [mon, tue, wed, thu, fri], start: '09:00', end: '18:00' }
 `;
 
-describe.each(TEST_DIALECTS)('anomaly signals (%s)', (dialect) => {
-  let handle: DatabaseHandle;
+await describeEachDatabase('anomaly signals', (current) => {
   let store: UsageStore;
   let seq = 0;
   const config = signalsConfig(VOLUME);
 
-  beforeEach(async () => {
-    handle = await openTestDatabase(dialect);
-    store = createUsageStore(handle.db);
-  });
-  afterEach(async () => {
-    await handle?.close();
+  beforeEach(() => {
+    store = createUsageStore(current().db);
   });
 
   async function executed(action: string, at: Date) {
@@ -108,7 +102,7 @@ describe.each(TEST_DIALECTS)('anomaly signals (%s)', (dialect) => {
   });
 
   it('when signals are raised, then rules read them as signals.* and the decision records them', async () => {
-    const usage = createUsagePolicy({ config, db: handle.db, now: () => new Date('2030-01-05T12:00:00Z') });
+    const usage = createUsagePolicy({ config, db: current().db, now: () => new Date('2030-01-05T12:00:00Z') });
     const engine = PolicyEngine.compile(config, { extend: (env) => usage.extend(env) });
     const extra = await usage.policyExtras({ id: 'support-bot' }, { action: 'payments.refund' });
     const { decision } = engine.evaluate({

@@ -2,8 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DatabaseHandle } from '../../src/db/database';
+import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors';
 import {
   createMasterKeyring,
@@ -17,7 +16,7 @@ import {
   type VaultTables,
 } from '../../src/vault';
 import { testConfig } from '../support/config';
-import { TEST_DIALECTS, openTestDatabase } from './database';
+import { describeEachDatabase } from '../identity/databases';
 
 const CANARY = 'sk_live_canary_5f1d3b9e0a7c';
 
@@ -37,21 +36,13 @@ async function caught(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
-  let handle: DatabaseHandle;
+await describeEachDatabase('credential vault', (current) => {
   const keyA = generateMasterKey();
   const keyB = generateMasterKey();
 
-  beforeEach(async () => {
-    handle = await openTestDatabase(dialect);
-  });
-  afterEach(async () => {
-    await handle?.close();
-  });
-
   const rows = () =>
-    handle.db
-      .withTables<VaultTables>()
+    current()
+      .db.withTables<VaultTables>()
       .selectFrom('vault_secrets')
       .selectAll()
       .orderBy('secret_id')
@@ -59,7 +50,7 @@ describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
       .execute();
 
   it('when a secret is put and read for a request, then the value round-trips, only ciphertext is stored and the read is logged', async () => {
-    const vault = createVault({ db: handle.db, keyring: keyring(keyA) });
+    const vault = createVault({ db: current().db, keyring: keyring(keyA) });
     const summary = await vault.put({ id: 'billing-token', value: CANARY, by: 'alice', description: 'billing API' });
     expect(summary).toMatchObject({
       id: 'billing-token',
@@ -83,7 +74,7 @@ describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
   });
 
   it('when a secret is rotated, then reads return the new version and list shows every secret without values', async () => {
-    const vault = createVault({ db: handle.db, keyring: keyring(keyA) });
+    const vault = createVault({ db: current().db, keyring: keyring(keyA) });
     await vault.put({ id: 'billing-token', value: 'first-value-1', by: 'alice' });
     await vault.put({ id: 'mail-password', value: 'mail-value-1', by: 'alice' });
     await expect(vault.put({ id: 'billing-token', value: 'again', by: 'bob' })).rejects.toMatchObject({
@@ -104,14 +95,14 @@ describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
   });
 
   it('when the master key is rotated and the vault re-wrapped, then the new key alone reads every version and the old key alone cannot', async () => {
-    const before = createVault({ db: handle.db, keyring: keyring(keyA) });
+    const before = createVault({ db: current().db, keyring: keyring(keyA) });
     await before.put({ id: 'billing-token', value: 'v1-value', by: 'alice' });
     await before.rotate({ id: 'billing-token', value: 'v2-value', by: 'alice' });
     await before.put({ id: 'mail-password', value: 'mail-value', by: 'alice' });
     const ciphertextsBefore = (await rows()).map((r) => r.ciphertext);
 
     // During the rotation: the new key is current, the old one is still known.
-    const during = createVault({ db: handle.db, keyring: keyring(keyB, [keyA]) });
+    const during = createVault({ db: current().db, keyring: keyring(keyB, [keyA]) });
     await expect(during.read('billing-token', { requestId: 'req_r1' })).resolves.toBe('v2-value');
     await expect(during.rewrap()).resolves.toEqual({ rewrapped: 3, total: 3 });
     await expect(during.rewrap()).resolves.toEqual({ rewrapped: 0, total: 3 });
@@ -122,23 +113,23 @@ describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
     // Envelope encryption: only the data keys were re-wrapped, the secret ciphertexts are untouched.
     expect(after.map((r) => r.ciphertext)).toEqual(ciphertextsBefore);
 
-    const onlyB = createVault({ db: handle.db, keyring: keyring(keyB) });
+    const onlyB = createVault({ db: current().db, keyring: keyring(keyB) });
     await expect(onlyB.read('billing-token', { requestId: 'req_r2' })).resolves.toBe('v2-value');
     await expect(onlyB.read('mail-password', { requestId: 'req_r2' })).resolves.toBe('mail-value');
 
-    const onlyA = createVault({ db: handle.db, keyring: keyring(keyA) });
+    const onlyA = createVault({ db: current().db, keyring: keyring(keyA) });
     const err = await caught(onlyA.read('billing-token', { requestId: 'req_r3' }));
     expect(err).toBeInstanceOf(AppError);
     expect(err.message).toContain(idB);
   });
 
   it('when the master key is wrong, then reading fails closed with a message naming key ids only, and the failure is logged', async () => {
-    await createVault({ db: handle.db, keyring: keyring(keyA) }).put({
+    await createVault({ db: current().db, keyring: keyring(keyA) }).put({
       id: 'billing-token',
       value: CANARY,
       by: 'alice',
     });
-    const wrong = createVault({ db: handle.db, keyring: keyring(keyB) });
+    const wrong = createVault({ db: current().db, keyring: keyring(keyB) });
     const err = await caught(wrong.read('billing-token', { requestId: 'req_w' }));
     expect(err).toMatchObject({ code: 'config_invalid' });
     expect(err.message).toContain('not configured');
@@ -149,12 +140,12 @@ describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
   });
 
   it('when no master key is configured, then the vault is locked: it lists but refuses to store or read', async () => {
-    await createVault({ db: handle.db, keyring: keyring(keyA) }).put({
+    await createVault({ db: current().db, keyring: keyring(keyA) }).put({
       id: 'billing-token',
       value: CANARY,
       by: 'alice',
     });
-    const locked = createVault({ db: handle.db });
+    const locked = createVault({ db: current().db });
     await expect(locked.list()).resolves.toHaveLength(1);
     await expect(locked.put({ id: 'other', value: 'x', by: 'alice' })).rejects.toThrow(
       /vault is locked.*COUNTERSIGN_MASTER_KEY/,
@@ -163,9 +154,9 @@ describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
   });
 
   it('when a ciphertext or wrapped key is altered in the database, then reading fails its integrity check', async () => {
-    const vault = createVault({ db: handle.db, keyring: keyring(keyA) });
+    const vault = createVault({ db: current().db, keyring: keyring(keyA) });
     await vault.put({ id: 'billing-token', value: CANARY, by: 'alice' });
-    const db = handle.db.withTables<VaultTables>();
+    const db = current().db.withTables<VaultTables>();
     const [row] = await rows();
     const flip = (blob: string) => {
       const parts = blob.split('.');
@@ -192,10 +183,10 @@ describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
   });
 
   it('when a record is swapped for another secret or version, then reading fails instead of returning the other value', async () => {
-    const vault = createVault({ db: handle.db, keyring: keyring(keyA) });
+    const vault = createVault({ db: current().db, keyring: keyring(keyA) });
     await vault.put({ id: 'billing-token', value: 'billing-value', by: 'alice' });
     await vault.put({ id: 'mail-password', value: 'mail-value', by: 'alice' });
-    const db = handle.db.withTables<VaultTables>();
+    const db = current().db.withTables<VaultTables>();
     const [billing, mail] = await rows();
 
     // Another secret's ciphertext and wrapped key, copied onto this record.
@@ -225,7 +216,7 @@ describe.each(TEST_DIALECTS)('credential vault (%s)', (dialect) => {
   });
 
   it('when the resolver is asked for a vault secret, then it decrypts for that request, refuses secrets of other domains and never retries a refusal', async () => {
-    const vault = createVault({ db: handle.db, keyring: keyring(keyA) });
+    const vault = createVault({ db: current().db, keyring: keyring(keyA) });
     await vault.put({ id: 'billing-token', value: CANARY, by: 'alice' });
     await vault.put({ id: 'payroll-token', value: 'payroll-value', by: 'alice' });
     const fallback = { resolve: (ref: object) => Promise.resolve(`fallback:${JSON.stringify(ref)}`) };
