@@ -137,8 +137,16 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     setStatus('cancelled');
   });
 
-  // The start already set every search attribute; only the UI details are new.
-  setCurrentDetails(currentDetails(state));
+  // The start already set every search attribute; only the UI details are new. Workflows started before 'lean-start'
+  // upserted them again here (twice for an allowed request, which went approved → executing) and told the outcome
+  // through a regular activity: their histories replay only with those same commands.
+  const leanStart = patched('lean-start');
+  if (leanStart) {
+    setCurrentDetails(currentDetails(state));
+  } else {
+    publishSearchAttributes();
+    if (state.status === 'executing') publishSearchAttributes();
+  }
 
   if (state.status === 'denied') {
     record('denied', input.decision.reason);
@@ -292,7 +300,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
   async function notifyOutcome(): Promise<void> {
     try {
-      await outcomeActivities.notifyOutcome({ state, refs: notificationRefs, params: input.params });
+      const activities = leanStart ? outcomeActivities : notifyActivities();
+      await activities.notifyOutcome({ state, refs: notificationRefs, params: input.params });
     } catch (err) {
       record('notification_failed', `outcome: ${failureSummary(err)}`);
     }
