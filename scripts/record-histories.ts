@@ -1,8 +1,8 @@
 // Records real action request workflow histories for the replay tests: runs each path on a fresh local dev server
-// and writes its history as JSON to test/replay/histories/<name>.json. Run after a deliberate workflow change that
-// ships behind patched(), keeping the old files too, so replay keeps proving old histories still run.
-//   npx tsx scripts/record-histories.ts [--out <dir>]
-import { mkdirSync, writeFileSync } from 'node:fs';
+// and writes its history as JSON to test/replay/histories/<generation>-<path>.json. Record a new generation after a
+// workflow change that ships behind patched(), and keep the older ones: replay proves they still run.
+//   npx tsx scripts/record-histories.ts --generation v3 [--out <dir>]
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
@@ -17,15 +17,28 @@ import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService, type SubmitBody } from '../src/requests';
 import { installTemporalRuntime } from '../src/temporal/runtime';
 import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
-import { testConfig } from '../test/support/config';
 import { historyToJsonText } from '../test/replay/history-json';
+import { testConfig } from '../test/support/config';
 import { startLocalTemporal } from '../test/support/local-temporal';
 import { startTargetServer } from '../test/support/target-server';
 
 const DEFAULT_OUT = fileURLToPath(new URL('../test/replay/histories', import.meta.url));
 
-const outIndex = process.argv.indexOf('--out');
-const outDir = outIndex > 0 && process.argv[outIndex + 1] ? process.argv[outIndex + 1]! : DEFAULT_OUT;
+function argument(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1] : undefined;
+}
+
+const outDir = argument('out') ?? DEFAULT_OUT;
+const generation = argument('generation');
+if (!generation || !/^v\d+$/.test(generation)) {
+  process.stderr.write('usage: npx tsx scripts/record-histories.ts --generation v<N> [--out <dir>]\n');
+  process.exit(2);
+}
+if (existsSync(join(outDir, `${generation}-allow.json`)) && !process.argv.includes('--force')) {
+  process.stderr.write(`generation ${generation} exists in ${outDir}; pick a new one (or --force to re-record it)\n`);
+  process.exit(2);
+}
 
 const logger = createLogger({ level: 'warn', name: 'record-histories' });
 installTemporalRuntime(logger, 'WARN');
@@ -142,7 +155,7 @@ try {
     const handle = client.workflow.getHandle(id);
     const result = (await handle.result()) as ActionRequestState;
     const history = await handle.fetchHistory();
-    const file = join(outDir, `${name}.json`);
+    const file = join(outDir, `${generation}-${name}.json`);
     writeFileSync(file, historyToJsonText(history));
     process.stdout.write(`${name}: ${result.status}, ${history.events?.length ?? 0} events → ${file}\n`);
   }
