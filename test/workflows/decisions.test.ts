@@ -9,26 +9,15 @@ import { requestIdFor } from '../../src/requests';
 import { testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
-import {
-  agentOf,
-  createRecordingNotifier,
-  finalState,
-  OPERATOR,
-  refund,
-  submit,
-  waitForState,
-  type RecordingNotifier,
-} from './helpers';
+import { agentOf, finalState, OPERATOR, refund, submit, waitForState } from './helpers';
 
 let target: TargetServer;
 let h: Harness;
-let notifier: RecordingNotifier;
 
 beforeAll(async () => {
   process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_decisions_secret_value';
   target = await startTargetServer();
-  notifier = createRecordingNotifier();
-  h = await startHarness({ config: testConfig({ targetHost: target.host }), notifier });
+  h = await startHarness({ config: testConfig({ targetHost: target.host }) });
 });
 afterAll(async () => {
   await h?.close();
@@ -126,26 +115,42 @@ describe('refused decisions', () => {
     }
   });
 
-  it('when a decision arrives after the request reached a terminal state, then it is refused as already decided', async () => {
+  it('when a decision arrives once the request has left pending_approval, then it is refused as already decided', async () => {
     const { state } = await submit(h, refund(4400));
-    const release = notifier.holdOutcome(state.requestId);
     const handle = h.client.workflow.getHandle(state.requestId);
-    await h.service.decide(state.requestId, { decision: 'reject', approver: 'alice', reason: 'no' });
-    // The workflow is now rejected but still running (telling people the outcome): a late approval reaches it.
-    await handle.signal(submitDecisionSignal, decision('bob', state.paramsHash));
-    const late = await waitForState(h, state.requestId, (s) => s.refused.length === 1);
-    expect(late.status).toBe('rejected');
-    expect(late.refused[0]).toMatchObject({ approver: 'bob', refusal: 'already_decided' });
-    release();
+    // A slow downstream keeps the workflow executing long enough for a late decision to reach it.
+    target.delay(1500);
+    try {
+      await h.service.decide(state.requestId, { decision: 'approve', approver: 'alice' });
+      await h.service.decide(state.requestId, { decision: 'approve', approver: 'bob' });
+      await handle.signal(submitDecisionSignal, decision('dana', state.paramsHash, { decision: 'reject' }));
+      const late = await waitForState(h, state.requestId, (s) => s.refused.length === 1);
+      expect(['approved', 'executing']).toContain(late.status);
+      expect(late.refused[0]).toMatchObject({ approver: 'dana', decision: 'reject', refusal: 'already_decided' });
+    } finally {
+      target.delay(0);
+    }
+    const done = await finalState(h, state.requestId);
+    expect(done.status).toBe('succeeded');
+    expect(done.rejections).toEqual([]);
+    expect(done.refused.map((r) => r.refusal)).toEqual(['already_decided']);
+    expect(target.callsFor(state.requestId)).toHaveLength(1);
+  });
 
+  it('when a decision arrives after the request reached a terminal state, then the service refuses it as already decided', async () => {
+    const { state } = await submit(h, refund(4500));
+    await h.service.decide(state.requestId, { decision: 'reject', approver: 'alice', reason: 'no' });
     const done = await finalState(h, state.requestId);
     expect(done.status).toBe('rejected');
-    expect(done.approvals).toEqual([]);
-    expect(target.callsFor(state.requestId)).toHaveLength(0);
-    // Once the workflow has closed, the service answers for it.
+    // The workflow has closed: the service answers for it, and nothing changes.
     expect(await refusalOf(h.service.decide(state.requestId, { decision: 'approve', approver: 'bob' }))).toBe(
       'already_decided',
     );
+    expect(await refusalOf(h.service.decide(state.requestId, { decision: 'approve', approver: 'alice' }))).toBe(
+      'already_decided',
+    );
+    expect((await finalState(h, state.requestId)).approvals).toEqual([]);
+    expect(target.callsFor(state.requestId)).toHaveLength(0);
   });
 });
 

@@ -21,8 +21,6 @@ export interface RecordedNotification {
 export interface RecordingNotifier extends Notifier {
   approverNotifications: RecordedNotification[];
   outcomes: { requestId: string; status: string }[];
-  /** Makes `notifyOutcome` for one request wait until the returned function is called. */
-  holdOutcome(requestId: string): () => void;
   kindsFor(requestId: string): NotificationKind[];
 }
 
@@ -30,7 +28,6 @@ export interface RecordingNotifier extends Notifier {
 export function createRecordingNotifier(): RecordingNotifier {
   const approverNotifications: RecordedNotification[] = [];
   const outcomes: { requestId: string; status: string }[] = [];
-  const holds = new Map<string, Promise<void>>();
   return {
     approverNotifications,
     outcomes,
@@ -43,19 +40,9 @@ export function createRecordingNotifier(): RecordingNotifier {
       });
       return Promise.resolve([]);
     },
-    async notifyOutcome(input: NotifyOutcomeInput) {
-      await holds.get(input.state.requestId);
+    notifyOutcome(input: NotifyOutcomeInput) {
       outcomes.push({ requestId: input.state.requestId, status: input.state.status });
-    },
-    holdOutcome(requestId) {
-      let release = () => undefined as void;
-      holds.set(
-        requestId,
-        new Promise<void>((resolve) => {
-          release = resolve;
-        }),
-      );
-      return () => release();
+      return Promise.resolve();
     },
     kindsFor(requestId) {
       return approverNotifications.filter((n) => n.requestId === requestId).map((n) => n.kind);
