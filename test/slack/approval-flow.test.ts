@@ -252,7 +252,7 @@ describe('Slack approvals (end to end)', () => {
     const view = call.args.view as { type: string; blocks: Record<string, unknown>[] };
     expect(view.type).toBe('home');
     expect(blockText(view)).toContain('Waiting for you');
-    const value = buttonValue({ blocks: view.blocks } as never, ACTION_IDS.approve);
+    const value = buttonValue(view, ACTION_IDS.approve);
 
     await env.post(blockActionsRequest({ user: SLACK.bob, actionId: ACTION_IDS.approve, value }));
     const state = await env.waitForState(requestId, (s) => s.approvals.length === 1);

@@ -126,7 +126,9 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
   const operator = { kind: 'operator' as const, id: 'tests' };
   const messagesOf = (requestId: string) => stub.messages((m) => JSON.stringify(m.blocks).includes(requestId));
   const clickRequest = (slackUser: string, actionId: string, message: StoredMessage) => {
-    const value = buttonValue(message, actionId === ACTION_IDS.reject ? ACTION_IDS.reject : ACTION_IDS.approve);
+    // The button as first posted: a click may come from a client that has not shown the latest edit yet.
+    const posted = { blocks: message.versions[0]?.blocks ?? message.blocks };
+    const value = buttonValue(posted, actionId === ACTION_IDS.reject ? ACTION_IDS.reject : ACTION_IDS.approve);
     return blockActionsRequest({ user: slackUser, actionId, value, channel: message.channel, messageTs: message.ts });
   };
 
@@ -178,7 +180,7 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
 }
 
 /** The value of a message's button, as Slack would send it back. */
-export function buttonValue(message: StoredMessage, actionId: string): string {
+export function buttonValue(message: { blocks: Record<string, unknown>[] }, actionId: string): string {
   for (const block of message.blocks) {
     if (block.type !== 'actions') continue;
     for (const el of block.elements as { action_id?: string; value?: string }[]) {
