@@ -9,7 +9,7 @@ import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
 import { createReadiness } from '../http/readiness';
 import type { Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics';
-import { createRequestService, type RequestService } from '../requests';
+import { createRequestService, type RequestService, type RequestServiceDeps } from '../requests';
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
 import type { Core } from './core';
 import type { Notifications } from './notifications';
@@ -28,6 +28,8 @@ export function createApiServices(options: {
   client: Client;
   logger: Logger;
   taskQueues?: TaskQueues;
+  /** Extra CEL variables per decision (usage budgets, signals); rules reading them fail closed without. */
+  policyExtras?: RequestServiceDeps['policyExtras'];
 }): ApiServices {
   const metrics = createMetrics();
   const service = createRequestService({
@@ -38,6 +40,7 @@ export function createApiServices(options: {
     taskQueues: options.taskQueues ?? DEFAULT_TASK_QUEUES,
     logger: options.logger,
     observer: metrics.observer,
+    ...(options.policyExtras ? { policyExtras: options.policyExtras } : {}),
   });
   return { service, metrics };
 }

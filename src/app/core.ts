@@ -7,6 +7,7 @@ import type { CountersignConfig } from '../config/schema';
 import type { Settings } from '../config/settings';
 import { AppError, type FieldIssue } from '../errors';
 import { PolicyEngine } from '../policy/engine';
+import { declareUsageVariables, planUsageQueries, type UsageQuery } from '../usage/budget';
 
 export interface Core {
   config: CountersignConfig;
@@ -15,18 +16,22 @@ export interface Core {
   catalog: ActionCatalog;
   policy: PolicyEngine;
   agents: AgentDirectory;
+  /** The usage figures (`usage.sum`/`usage.count`) the rules read, loaded before each decision. */
+  usagePlan: UsageQuery[];
 }
 
 /** Loads and compiles the config named by COUNTERSIGN_CONFIG (or `path`, or the example); throws with every problem. */
 export function loadCore(settings: Pick<Settings, 'COUNTERSIGN_CONFIG'>, path?: string): Core {
   const { config, path: configPath } = loadConfigFile(path ?? settings.COUNTERSIGN_CONFIG);
   const issues: FieldIssue[] = [];
-  // Compile both so a bad parameter schema and a bad CEL condition are reported together.
+  // Compile everything so a bad parameter schema, a bad CEL condition and a bad budget are reported together.
   const catalog = collect(() => ActionCatalog.compile(config), issues);
-  const policy = collect(() => PolicyEngine.compile(config), issues);
-  if (!catalog || !policy)
+  const policy = collect(() => PolicyEngine.compile(config, { extend: declareUsageVariables }), issues);
+  const usagePlan = collect(() => planUsageQueries(config), issues);
+  if (!catalog || !policy || !usagePlan) {
     throw new AppError('config_invalid', `${configPath}: invalid configuration`, { errors: issues });
-  return { config, configPath, catalog, policy, agents: createConfigAgentDirectory(config) };
+  }
+  return { config, configPath, catalog, policy, agents: createConfigAgentDirectory(config), usagePlan };
 }
 
 function collect<T>(build: () => T, issues: FieldIssue[]): T | undefined {

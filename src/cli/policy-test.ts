@@ -4,10 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Core } from '../app/core';
-import type { PolicyDecision } from '../contracts/types';
+import type { PolicyDecision, RequestSignals } from '../contracts/types';
 import { excludedApprovers } from '../directory';
 import { AppError, formatPath, type FieldIssue } from '../errors';
 import type { RuleTrace } from '../policy/engine';
+import { UsageSnapshot, usageKey } from '../usage/budget';
+import { outsideWorkingHours } from '../usage/signals';
 
 const requestFileSchema = z
   .object({
@@ -21,6 +23,23 @@ const requestFileSchema = z
       .strict()
       .optional(),
     time: z.iso.datetime({ offset: true }).optional().describe('Evaluate as if submitted at this time (default now).'),
+    usage: z
+      .record(z.string(), z.number())
+      .default({})
+      .describe(
+        "The agent's usage figures by CEL call, e.g. \"sum('payments.refund', 'amount', '24h')\"; others are 0.",
+      ),
+    signals: z
+      .object({
+        firstUse: z.boolean().optional(),
+        volumeAboveBaseline: z.boolean().optional(),
+        outsideWorkingHours: z.boolean().optional(),
+        recentVolume: z.number().optional(),
+        baselineVolume: z.number().optional(),
+      })
+      .strict()
+      .default({})
+      .describe('Signal values to assume; outsideWorkingHours defaults to what `time` and the config say.'),
   })
   .strict();
 
@@ -32,6 +51,8 @@ export interface PolicyTestReport {
   refusals: FieldIssue[];
   decision?: PolicyDecision;
   trace: RuleTrace[];
+  /** The usage figures and signals the rules saw (a dry run reads no history: figures not given are 0). */
+  assumed?: { usage: Record<string, number>; signals: RequestSignals };
   excludedApprovers: string[];
 }
 
@@ -74,6 +95,18 @@ export async function dryRunPolicy(core: Core, request: PolicyTestRequest): Prom
   }
   if (!agent || !core.catalog.get(request.action)) return { request, refusals, trace: [], excludedApprovers: [] };
 
+  const time = request.time ? new Date(request.time) : new Date();
+  const usage = new UsageSnapshot(new Map(core.usagePlan.map((q) => [usageKey(q), request.usage[usageKey(q)] ?? 0])));
+  const base = {
+    firstUse: false,
+    volumeAboveBaseline: false,
+    outsideWorkingHours: outsideWorkingHours(time, core.config.signals.workingHours),
+    recentVolume: 0,
+    baselineVolume: 0,
+    ...request.signals,
+  };
+  const raised = (['firstUse', 'volumeAboveBaseline', 'outsideWorkingHours'] as const).filter((k) => base[k]);
+  const signals: RequestSignals = { ...base, raised };
   const { decision, trace } = core.policy.evaluate({
     action: request.action,
     params: request.params,
@@ -82,14 +115,16 @@ export async function dryRunPolicy(core: Core, request: PolicyTestRequest): Prom
       reason: request.reason,
       onBehalfOf: request.onBehalfOf,
       target: request.target,
-      time: request.time ? new Date(request.time) : new Date(),
+      time,
     },
+    extra: { usage, signals },
   });
   return {
     request,
     refusals,
     decision,
     trace,
+    assumed: { usage: usage.toJSON(), signals },
     excludedApprovers: excludedApprovers(core.config, agent.owner, request.onBehalfOf),
   };
 }
@@ -112,6 +147,9 @@ export function formatPolicyTestReport(report: PolicyTestReport): string {
     `Policy version: ${decision.policyVersion}`,
   );
   if (decision.reason) lines.push(`Reason: ${decision.reason}`);
+  const figures = Object.entries(report.assumed?.usage ?? {});
+  if (figures.length > 0) lines.push(`Usage assumed: ${figures.map(([call, v]) => `usage.${call} = ${v}`).join(', ')}`);
+  if (report.assumed?.signals.raised.length) lines.push(`Signals raised: ${report.assumed.signals.raised.join(', ')}`);
   lines.push('Rules:');
   if (report.trace.length === 0) lines.push('  (no rule applies to this action: default deny)');
   for (const t of report.trace) {

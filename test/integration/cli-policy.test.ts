@@ -100,4 +100,47 @@ describe('countersign policy test (example config)', () => {
     expect(result.stderr).toMatch(/agent: /);
     expect(result.stderr).toMatch(/action: /);
   });
+
+  it("when a rule reads the agent's usage, then the dry run uses the figures the request file gives and says so", async () => {
+    const config = join(dir, 'budget.yaml');
+    writeFileSync(
+      config,
+      `
+people: { carol: { email: carol@example.com }, alice: { email: alice@example.com } }
+agents: [{ id: support-bot, owner: carol, allowedActions: [payments.refund] }]
+approvers: { finance: { members: [alice] } }
+connectors: { billing: { type: http, allowedHosts: ['127.0.0.1:9'] } }
+actions:
+  payments.refund:
+    { description: Refund., risk: high, connector: billing, http: { url: 'http://127.0.0.1:9/r' }, params: { type: object } }
+policies:
+  rules:
+    - id: daily-budget
+      match: { actions: [payments.refund] }
+      when: "usage.sum('payments.refund', 'amount', '24h') + params.amount <= 1000"
+      effect: allow
+    - id: over-budget
+      match: { actions: [payments.refund] }
+      when: "usage.sum('payments.refund', 'amount', '24h') + params.amount > 1000"
+      effect: require_approval
+      approvers: finance
+`,
+    );
+    const within = await runCountersign(['--config', config, 'policy', 'test', request('within.json', refund(300))]);
+    expect(within.code).toBe(0);
+    expect(within.stdout).toContain('Effect: allow');
+    expect(within.stdout).toContain("Usage assumed: usage.sum('payments.refund', 'amount', '24h') = 0");
+
+    const over = await runCountersign([
+      '--config',
+      config,
+      'policy',
+      'test',
+      request('over.json', { ...refund(300), usage: { "sum('payments.refund', 'amount', '24h')": 900 } }),
+    ]);
+    expect(over.code).toBe(0);
+    expect(over.stdout).toContain('Effect: require_approval');
+    expect(over.stdout).toMatch(/matched +over-budget/);
+    expect(over.stdout).toContain("usage.sum('payments.refund', 'amount', '24h') = 900");
+  });
 });
