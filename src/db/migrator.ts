@@ -3,8 +3,8 @@
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
-import { isPostgres } from './dialect';
+import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { isPostgres, type UntypedDatabase } from './dialect';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -28,7 +28,7 @@ export function folderMigrationProvider(dir: string = MIGRATIONS_DIR): Migration
 }
 
 /** A Migrator over the project's migrations; `schema` pins its bookkeeping tables to one PostgreSQL schema. */
-export function createMigrator(db: Kysely<any>, dir?: string, schema?: string): Migrator {
+export function createMigrator(db: UntypedDatabase, dir?: string, schema?: string): Migrator {
   return new Migrator({
     db,
     provider: folderMigrationProvider(dir),
@@ -37,7 +37,7 @@ export function createMigrator(db: Kysely<any>, dir?: string, schema?: string): 
 }
 
 /** Applies every pending migration; throws with the failing migration's name and cause. */
-export async function migrateToLatest(db: Kysely<any>, dir?: string): Promise<MigrationResultSet> {
+export async function migrateToLatest(db: UntypedDatabase, dir?: string): Promise<MigrationResultSet> {
   // Without a pinned schema, Kysely takes another schema's kysely_migration table for this one's (it looks across all
   // schemas), so a second Countersign schema in the same PostgreSQL database would never migrate.
   const schema = isPostgres(db)

@@ -22,8 +22,8 @@ export interface KeyProtector {
 /** Stores key material as is, relying on the database's access control. */
 export const plaintextKeyProtector: KeyProtector = {
   name: 'none',
-  seal: async (plaintext) => plaintext,
-  open: async (sealed) => sealed,
+  seal: (plaintext) => Promise.resolve(plaintext),
+  open: (sealed) => Promise.resolve(sealed),
 };
 
 /** A public key as published in the JWKS. */

@@ -95,7 +95,11 @@ await describeEachDatabase('operators and the authenticator', (current) => {
     const caller = await identity.authenticator.authenticate(`Bearer ${String(res.body.access_token)}`);
     expect(caller).toEqual({
       kind: 'agent',
-      agent: expect.objectContaining({ id: 'support-bot', enabled: true, allowedActions: ['customers.read'] }),
+      agent: expect.objectContaining({
+        id: 'support-bot',
+        enabled: true,
+        allowedActions: ['customers.read'],
+      }) as unknown,
     });
     await expect.poll(async () => (await identity.registry.get('support-bot'))?.lastActiveAt).toBeDefined();
     await identity.registry.suspend('support-bot', 'operator:erin');

@@ -57,10 +57,10 @@ await describeEachDatabase('agent registry', (current) => {
     ).rejects.toMatchObject({
       code: 'validation_failed',
       errors: [
-        { path: 'id', message: expect.any(String) },
+        { path: 'id', message: expect.any(String) as unknown },
         { path: 'owner', message: 'unknown person "mallory"' },
         { path: 'allowedActions[0]', message: 'unknown action "payments.steal"' },
-        { path: 'rateLimit', message: expect.any(String) },
+        { path: 'rateLimit', message: expect.any(String) as unknown },
       ],
     });
     expect(await registry.list()).toEqual([]);

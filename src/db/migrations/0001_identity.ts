@@ -1,10 +1,9 @@
 // Identity: the agent registry and its change log, client credentials, token signing keys, operators and their
 // tokens, kill switches. Portable column types only; the one dialect difference is how an integer key autoincrements.
-import type { Kysely } from 'kysely';
-import { isPostgres } from '../dialect';
+import { isPostgres, type UntypedDatabase } from '../dialect';
 
 /** Creates the identity tables. */
-export async function up(db: Kysely<any>): Promise<void> {
+export async function up(db: UntypedDatabase): Promise<void> {
   const pg = isPostgres(db);
 
   await db.schema
@@ -99,7 +98,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 /** Drops the identity tables. */
-export async function down(db: Kysely<any>): Promise<void> {
+export async function down(db: UntypedDatabase): Promise<void> {
   for (const table of [
     'kill_switches',
     'operator_tokens',
