@@ -256,7 +256,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
         initialInterval: '1 second',
         backoffCoefficient: 2,
         maximumInterval: '30 seconds',
-        maximumAttempts: 5,
+        // A ceiling only: the connector stops at its own configured maxAttempts (at most 10, see the config schema).
+        maximumAttempts: 10,
         nonRetryableErrorTypes: ['DownstreamRejected', 'ConnectorMisconfigured', 'ParamsMismatch'],
       },
     });
@@ -274,7 +275,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
         ...(input.target ? { target: input.target } : {}),
       });
     } catch (err) {
-      outcome = { ok: false, summary: failureSummary(err) };
+      const status = failureStatus(err);
+      outcome = { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
     }
     state.outcome = outcome;
     record(outcome.ok ? 'succeeded' : 'failed', outcome.summary);
@@ -358,6 +360,13 @@ function failureSummary(err: unknown): string {
   }
   if (err instanceof Error) return err.cause instanceof Error ? err.cause.message : err.message;
   return String(err);
+}
+
+/** The downstream HTTP status a connector failure carries as its detail, if any. */
+function failureStatus(err: unknown): number | undefined {
+  if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return undefined;
+  const [status] = err.cause.details ?? [];
+  return typeof status === 'number' ? status : undefined;
 }
 
 function currentDetails(state: ActionRequestState): string {

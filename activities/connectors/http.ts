@@ -104,11 +104,22 @@ export async function executeHttpAction(
   }
   const text = redact(await readBounded(response), credential);
   const summary = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
+  // The status rides along as the failure's detail so the recorded outcome keeps it.
   if (response.status >= 500) {
-    throw ApplicationFailure.create({ type: 'DownstreamUnavailable', message: summary, nonRetryable: false });
+    throw ApplicationFailure.create({
+      type: 'DownstreamUnavailable',
+      message: summary,
+      nonRetryable: false,
+      details: [response.status],
+    });
   }
   if (response.status >= 300) {
-    throw ApplicationFailure.create({ type: 'DownstreamRejected', message: summary, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'DownstreamRejected',
+      message: summary,
+      nonRetryable: true,
+      details: [response.status],
+    });
   }
   return { ok: true, status: response.status, summary, attempts: deps.attempt };
 }

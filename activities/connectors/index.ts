@@ -111,6 +111,16 @@ export function createConnectorActivities(deps: ConnectorDeps) {
       } catch (err) {
         // Only a definitive refusal un-counts the execution; after a network error it may well have run.
         if (err instanceof ApplicationFailure && err.type === 'DownstreamRejected') await finish(input, 'rejected');
+        // The connector's maxAttempts bounds retries of network errors and 5xx; the workflow's retry policy is only
+        // the ceiling (the schema's maximum), so the last allowed attempt fails for good.
+        if (err instanceof ApplicationFailure && !err.nonRetryable && attempt >= connector.maxAttempts) {
+          throw ApplicationFailure.create({
+            type: err.type ?? 'DownstreamUnavailable',
+            message: `${err.message} (gave up after ${attempt} attempts)`,
+            nonRetryable: true,
+            details: err.details ?? [],
+          });
+        }
         throw err;
       }
       await finish(input, 'succeeded');

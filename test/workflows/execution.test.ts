@@ -81,7 +81,7 @@ describe('execution', () => {
     const { state } = await submit(h, refund(60));
     const done = await finalState(h, state.requestId);
     expect(done.status).toBe('failed');
-    expect(done.outcome).toMatchObject({ ok: false });
+    expect(done.outcome).toMatchObject({ ok: false, status: 422 });
     expect(done.outcome?.summary).toMatch(/DownstreamRejected: HTTP 422/);
     expect(done.timeline.map((t) => t.event)).toEqual(['submitted', 'executing', 'failed']);
     expect(target.callsFor(state.requestId)).toHaveLength(1);
@@ -102,6 +102,27 @@ describe('execution', () => {
     const logs = h.logLines.join('');
     expect(logs).toContain(state.requestId);
     expect(logs).not.toContain(SECRET);
+  });
+});
+
+describe('execution limits', () => {
+  it('when the target keeps answering 5xx, then the connector stops after its maxAttempts and the request fails', async () => {
+    const base = testConfig({ targetHost: target.host });
+    const billing = base.connectors.billing!;
+    const limited = await startHarness({
+      config: { ...base, connectors: { billing: { ...billing, maxAttempts: 2 } } },
+    });
+    try {
+      target.failNext(503, 2);
+      const { state } = await submit(limited, refund(85));
+      const done = await finalState(limited, state.requestId);
+      expect(done.status).toBe('failed');
+      expect(done.outcome).toMatchObject({ ok: false, status: 503 });
+      expect(done.outcome?.summary).toMatch(/HTTP 503/);
+      expect(target.callsFor(state.requestId)).toHaveLength(2);
+    } finally {
+      await limited.close();
+    }
   });
 });
 
