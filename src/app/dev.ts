@@ -66,7 +66,13 @@ export async function runDev(options: DevOptions): Promise<boolean> {
     steps.push({ name: 'temporal connections', run: () => connections.close() });
 
     const { service, metrics } = createApiServices({ core, client: connections.client, logger });
-    const notifications = await createNotifications({ settings, config: core.config, logger, service });
+    const notifications = await createNotifications({
+      settings,
+      config: core.config,
+      logger,
+      service,
+      temporal: connections.client,
+    });
     steps.push({ name: 'notifications', run: () => notifications.close() });
 
     const workers = await startWorkers({

@@ -1,7 +1,9 @@
 // How approvers hear about requests, chosen from settings. This is the seam for Slack: when Slack is configured, build
 // the Slack notifier (used by the control worker) and the Bolt request handler (mounted by the API at /slack/events)
 // here; both processes call createNotifications and take the half they need.
+import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
+import { createSlackApp, createSlackWorkerNotifier, slackSettings } from '../../slack/app';
 import type { CountersignConfig } from '../config/schema';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../logger';
@@ -14,6 +16,8 @@ export interface NotificationsDeps {
   logger: Logger;
   /** The request service, for interactive approvals (only the API process has one). */
   service?: RequestService;
+  /** The Temporal client, for Slack clicks, App Home and the slash command (only the API process passes it). */
+  temporal?: Client;
 }
 
 export interface Notifications {
@@ -28,7 +32,23 @@ export interface Notifications {
 }
 
 /** Builds the notifier and, with Slack configured, its HTTP handler; without Slack, approvals go through API and CLI. */
-export function createNotifications(deps: NotificationsDeps): Promise<Notifications> {
-  // Slack goes here: if (deps.settings.SLACK_BOT_TOKEN) return createSlackNotifications(deps);
-  return Promise.resolve({ notifier: createLogNotifier(deps.logger), channel: 'log', close: () => Promise.resolve() });
+export async function createNotifications(deps: NotificationsDeps): Promise<Notifications> {
+  const slack = slackSettings(deps.settings);
+  if (!slack) {
+    return { notifier: createLogNotifier(deps.logger), channel: 'log', close: () => Promise.resolve() };
+  }
+  const namespace = deps.settings.TEMPORAL_NAMESPACE;
+  if (!deps.temporal) {
+    // A worker-only process posts and edits the messages; the API process answers the clicks.
+    const notifier = createSlackWorkerNotifier({ slack, config: deps.config, logger: deps.logger, namespace });
+    return { notifier, channel: 'slack', close: () => Promise.resolve() };
+  }
+  const app = createSlackApp({ slack, config: deps.config, logger: deps.logger, temporal: deps.temporal, namespace });
+  await app.start();
+  return {
+    notifier: app.notifier,
+    ...(app.handler ? { slack: { handler: app.handler } } : {}),
+    channel: 'slack',
+    close: () => app.stop(),
+  };
 }

@@ -34,7 +34,13 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
     const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: false });
     steps.push({ name: 'temporal connection', run: () => connections.close() });
     const { service, metrics } = createApiServices({ core, client: connections.client, logger });
-    const notifications = await createNotifications({ settings, config: core.config, logger, service });
+    const notifications = await createNotifications({
+      settings,
+      config: core.config,
+      logger,
+      service,
+      temporal: connections.client,
+    });
     steps.push({ name: 'notifications', run: () => notifications.close() });
     if (!settings.COUNTERSIGN_ADMIN_TOKEN)
       logger.warn('COUNTERSIGN_ADMIN_TOKEN is not set: the operator API is disabled');

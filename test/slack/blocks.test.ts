@@ -183,7 +183,7 @@ describe('Block Kit builders', () => {
       { blob: huge, list: Array.from({ length: 500 }, () => huge), amount: 1, currency: huge },
       { people, actionDescription: huge, temporalUrl: 'http://localhost:8233/x' },
     );
-    expectWithinLimits(message.blocks as Record<string, unknown>[]);
+    expectWithinLimits(message.blocks as unknown as Record<string, unknown>[]);
     expect(message.text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
     expect(texts(message.blocks).join('\n')).toContain('…');
     const rejected = buildApprovalMessage(
@@ -204,12 +204,14 @@ describe('Block Kit builders', () => {
       undefined,
       { people },
     );
-    expectWithinLimits(rejected.blocks as Record<string, unknown>[]);
+    expectWithinLimits(rejected.blocks as unknown as Record<string, unknown>[]);
   });
 
   it('when the request is pending, then Approve (with confirm) and Reject are offered; once it ends, only the Temporal link stays', () => {
     const pending = buildApprovalMessage(state(), undefined, { people, temporalUrl: 'http://ui/wf' });
-    const actions = pending.blocks.find((b) => b.type === 'actions') as { elements: Record<string, unknown>[] };
+    const actions = pending.blocks.find((b) => b.type === 'actions') as unknown as {
+      elements: Record<string, unknown>[];
+    };
     expect(actions.elements.map((e) => e.action_id)).toEqual([
       ACTION_IDS.approve,
       ACTION_IDS.reject,
@@ -225,7 +227,7 @@ describe('Block Kit builders', () => {
       undefined,
       { people, temporalUrl: 'http://ui/wf' },
     );
-    const after = done.blocks.find((b) => b.type === 'actions') as { elements: Record<string, unknown>[] };
+    const after = done.blocks.find((b) => b.type === 'actions') as unknown as { elements: Record<string, unknown>[] };
     expect(after.elements.map((e) => e.action_id)).toEqual([ACTION_IDS.openInTemporal]);
     expect(texts(done.blocks).join('\n')).toContain('&lt;!channel&gt; HTTP 200');
   });
