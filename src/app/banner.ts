@@ -41,33 +41,42 @@ export function devBanner(info: BannerInfo): string {
 
 function walkthrough(api: string, ui: string | undefined): string[] {
   const auth = `-H 'Authorization: Bearer ${DEMO_AGENT_KEY}'`;
-  const post = (body: object) =>
-    `  curl -s -X POST '${api}/v1/action-requests?wait=10' ${auth} -H 'Content-Type: application/json' \\\n    -d '${JSON.stringify(body)}'`;
+  const post = (body: object, wait: boolean) =>
+    `  curl -s -X POST '${api}/v1/action-requests${wait ? '?wait=10' : ''}' ${auth} -H 'Content-Type: application/json' \\\n    -d '${JSON.stringify(body)}'`;
   return [
     '',
     `Demo agent: support-bot, API key ${DEMO_AGENT_KEY} (example config only; never use it elsewhere).`,
     '',
     '1. An allowed refund ($50): policy small-refunds allows it, the billing service runs it → "status":"succeeded"',
-    post({
-      action: 'payments.refund',
-      params: { paymentId: 'pay_1001abcd', amount: 50, currency: 'USD' },
-      reason: 'Duplicate charge on order 1001',
-    }),
+    post(
+      {
+        action: 'payments.refund',
+        params: { paymentId: 'pay_1001abcd', amount: 50, currency: 'USD' },
+        reason: 'Duplicate charge on order 1001',
+      },
+      true,
+    ),
     '',
     '2. A production delete: policy no-production-deletes denies it → "status":"denied"',
-    post({
-      action: 'customers.delete',
-      params: { customerId: 'cus_4242abcd' },
-      reason: 'Customer asked us to close the account',
-      target: { system: 'billing', environment: 'production' },
-    }),
+    post(
+      {
+        action: 'customers.delete',
+        params: { customerId: 'cus_4242abcd' },
+        reason: 'Customer asked us to close the account',
+        target: { system: 'billing', environment: 'production' },
+      },
+      true,
+    ),
     '',
     '3. A large refund ($2,500): two finance approvers must agree → "status":"pending_approval" (note its "id")',
-    post({
-      action: 'payments.refund',
-      params: { paymentId: 'pay_2002abcd', amount: 2500, currency: 'USD' },
-      reason: 'Service outage credit for enterprise customer',
-    }),
+    post(
+      {
+        action: 'payments.refund',
+        params: { paymentId: 'pay_2002abcd', amount: 2500, currency: 'USD' },
+        reason: 'Service outage credit for enterprise customer',
+      },
+      false,
+    ),
     '',
     '4. Approve it twice, as two distinct finance approvers (carol owns the agent and may not approve):',
     '  npx countersign requests list --status pending_approval',

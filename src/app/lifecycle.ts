@@ -1,5 +1,5 @@
 // Process lifecycle: wait for Ctrl-C or a stop signal, then run the shutdown steps in order, each with a deadline,
-// so one stuck step cannot keep the process alive. A second Ctrl-C exits at once.
+// so one stuck step cannot keep the process alive. Another Ctrl-C after a moment exits at once.
 import type { Logger } from '../logger';
 
 /** One named shutdown step. */
@@ -8,17 +8,24 @@ export interface ShutdownStep {
   run: () => Promise<void>;
 }
 
-/** Resolves with the signal's name on the first SIGINT or SIGTERM; a second one exits immediately (code 130). */
-export function waitForStopSignal(onSecond: () => void = () => process.exit(130)): Promise<NodeJS.Signals> {
+/**
+ * Resolves with the signal's name on the first SIGINT or SIGTERM. One Ctrl-C often arrives more than once (the
+ * terminal signals the whole process group and `npm start` forwards it as well), so repeats within `debounceMs` are
+ * ignored; a later one means "stop now" and calls `onForce` (exit 130 by default).
+ */
+export function waitForStopSignal(
+  onForce: () => void = () => process.exit(130),
+  debounceMs = 1500,
+): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    let received = false;
+    let firstAt: number | undefined;
     const handler = (signal: NodeJS.Signals) => {
-      if (received) {
-        onSecond();
-        return;
+      if (firstAt === undefined) {
+        firstAt = Date.now();
+        resolve(signal);
+      } else if (Date.now() - firstAt > debounceMs) {
+        onForce();
       }
-      received = true;
-      resolve(signal);
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
