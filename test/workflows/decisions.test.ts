@@ -137,6 +137,29 @@ describe('refused decisions', () => {
     expect(target.callsFor(state.requestId)).toHaveLength(1);
   });
 
+  it('when an approval lands right after a rejection ended the request, then the workflow records it as already decided', async () => {
+    // No worker yet: both signals wait in history and reach the workflow in order, in the same workflow task.
+    const parked = await startHarness({ config: testConfig({ targetHost: target.host }), noWorkers: true });
+    try {
+      const { state } = await parked.service.submit(await agentOf(parked, 'support-bot'), refund(4450));
+      const handle = parked.client.workflow.getHandle(state.requestId);
+      await handle.signal(
+        submitDecisionSignal,
+        decision('alice', state.paramsHash, { decision: 'reject', reason: 'no' }),
+      );
+      await handle.signal(submitDecisionSignal, decision('bob', state.paramsHash));
+      await parked.startWorkers();
+      const done = await finalState(parked, state.requestId);
+      expect(done.status).toBe('rejected');
+      expect(done.rejections.map((r) => r.approver)).toEqual(['alice']);
+      expect(done.approvals).toEqual([]);
+      expect(done.refused).toEqual([expect.objectContaining({ approver: 'bob', refusal: 'already_decided' })]);
+      expect(target.callsFor(state.requestId)).toHaveLength(0);
+    } finally {
+      await parked.close();
+    }
+  });
+
   it('when a decision arrives after the request reached a terminal state, then the service refuses it as already decided', async () => {
     const { state } = await submit(h, refund(4500));
     await h.service.decide(state.requestId, { decision: 'reject', approver: 'alice', reason: 'no' });
