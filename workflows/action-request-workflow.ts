@@ -302,7 +302,9 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
   async function notifyOutcome(): Promise<void> {
     try {
-      const activities = leanStart ? outcomeActivities : notifyActivities();
+      // Requests that waited for people have messages to edit, which may take a while (Slack pacing, retries): a
+      // regular activity keeps queries answered meanwhile. The rest finish in their last workflow task.
+      const activities = leanStart && requirements.length === 0 ? outcomeActivities : notifyActivities();
       await activities.notifyOutcome({ state, refs: notificationRefs, params: input.params });
     } catch (err) {
       record('notification_failed', `outcome: ${failureSummary(err)}`);
