@@ -177,7 +177,8 @@ export class PolicyEngine {
       effect === 'require_approval'
         ? matched.filter((c) => c.rule.effect === 'require_approval').map((c) => this.requirement(c.rule))
         : [];
-    const governing = this.mode === 'shadow' ? 'allow' : effect;
+    // Shadow mode lets requests through, except when the policy could not be evaluated: that always fails closed.
+    const governing = this.mode === 'shadow' && !failure ? 'allow' : effect;
     const signals = input.extra?.signals as RequestSignals | undefined;
     return {
       decision: {

@@ -286,6 +286,21 @@ describe('policy engine', () => {
     expect(trace).toContainEqual(expect.objectContaining({ ruleId: 'needs-field', effect: 'deny' }));
   });
 
+  it('when a condition fails at run time in shadow mode, then the request is still denied (fail closed)', () => {
+    const engine = PolicyEngine.compile(
+      configWithRules(
+        `
+    - { id: allow-all, effect: allow }
+    - { id: needs-field, when: 'params.missing > 5', effect: allow }`,
+        'shadow',
+      ),
+    );
+    const { decision } = engine.evaluate(input());
+    expect(decision.mode).toBe('shadow');
+    expect(decision.effect).toBe('deny');
+    expect(decision.reason).toMatch(/could not be evaluated/);
+  });
+
   it('when a condition yields a non-bool at run time, then that rule does not match', () => {
     const engine = PolicyEngine.compile(
       configWithRules(`
