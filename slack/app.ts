@@ -137,7 +137,13 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const common = { token: slack.botToken, logger: slackLogger, clientOptions: slackClientOptions(clientOptions) };
 
   if (slack.appToken) {
-    const app = new App({ ...common, appToken: slack.appToken, socketMode: true });
+    // Bolt hands the Socket Mode client only the installer's client options: that is where SLACK_API_URL must go.
+    const app = new App({
+      ...common,
+      appToken: slack.appToken,
+      socketMode: true,
+      installerOptions: { clientOptions: common.clientOptions },
+    });
     registerListeners(app, listenerDeps);
     app.error(logListenerError(logger));
     return {

@@ -49,6 +49,8 @@ export interface SlackApiStub {
   users: Map<string, string>;
   /** usergroups.users.list answers. */
   usergroups: Map<string, string[]>;
+  /** The WebSocket URL apps.connections.open hands out (Socket Mode). */
+  socketModeUrl?: string;
   /** Resolves when `check` returns a value (polled), or rejects after `timeoutMs`. */
   waitFor<T>(check: () => T | undefined | false, timeoutMs?: number, what?: string): Promise<T>;
   close(): Promise<void>;
@@ -92,6 +94,10 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
     args: Record<string, unknown>,
   ): { status: number; body: Record<string, unknown>; headers?: Record<string, string> } => {
     switch (method) {
+      case 'apps.connections.open':
+        return stub.socketModeUrl
+          ? { status: 200, body: { ok: true, url: stub.socketModeUrl } }
+          : { status: 200, body: { ok: false, error: 'invalid_auth' } };
       case 'auth.test':
         return {
           status: 200,
@@ -204,7 +210,7 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   const { port } = server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
 
-  return {
+  const stub: SlackApiStub = {
     apiUrl: `${base}/api/`,
     responseUrl: (id) => `${base}/respond/${id}`,
     calls,
@@ -245,6 +251,7 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
         server.close(() => resolve());
       }),
   };
+  return stub;
 }
 
 function parseBody(raw: string, contentType: string): Record<string, unknown> {
