@@ -4,3 +4,4 @@ export * from './envelope';
 export * from './tables';
 export * from './vault';
 export * from './resolver';
+export * from './key-protector';

@@ -5,7 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import { AppError } from '../errors';
 import { openSecret, rewrapSecret, sealSecret, type SealedSecret } from './envelope';
-import type { MasterKeyring } from './master-key';
+import { loadMasterKeyring, masterKeyConfigured, type MasterKeyring } from './master-key';
 import type { VaultAccessRow, VaultSecretRow, VaultTables } from './tables';
 
 const SECRET_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -211,6 +211,18 @@ export function createVault(deps: VaultDeps) {
 }
 
 export type Vault = ReturnType<typeof createVault>;
+
+/**
+ * The vault of a process: locked (it lists, nothing more) when no master key is configured; a malformed or
+ * unreadable key fails at once.
+ */
+export async function openVault(
+  db: Kysely<Database>,
+  settings: Parameters<typeof loadMasterKeyring>[0],
+): Promise<Vault> {
+  const keyring = masterKeyConfigured(settings) ? await loadMasterKeyring(settings) : undefined;
+  return createVault({ db, ...(keyring ? { keyring } : {}) });
+}
 
 function validate(input: PutSecretInput): void {
   if (!SECRET_ID.test(input.id)) {

@@ -8,6 +8,8 @@ import {
   createMasterKeyring,
   createVault,
   createVaultCredentialResolver,
+  createVaultKeyProtector,
+  openVault,
   generateMasterKey,
   loadMasterKeyring,
   parseMasterKey,
@@ -15,6 +17,7 @@ import {
   type MasterKeyring,
   type VaultTables,
 } from '../../src/vault';
+import { createSigningKeys } from '../../src/identity/signing-keys';
 import { testConfig } from '../support/config';
 import { describeEachDatabase } from '../identity/databases';
 
@@ -240,6 +243,43 @@ await describeEachDatabase('credential vault', (current) => {
       ['req_v1', 'billing-token', 'granted'],
       ['req_v3', 'missing', 'refused'],
     ]);
+  });
+});
+
+await describeEachDatabase("vault as the token signing keys' protector", (current) => {
+  it('when token signing keys are sealed by the vault, then the stored row holds no private key and only the same master key opens it', async () => {
+    const master = generateMasterKey();
+    const ring = createMasterKeyring(parseMasterKey(master, 'test'));
+    const keys = createSigningKeys({
+      db: current().db,
+      rotateAfterMs: 86_400_000,
+      maxTokenTtlMs: 900_000,
+      protector: createVaultKeyProtector(ring),
+    });
+    const signing = await keys.current();
+    const row = await current()
+      .db.selectFrom('signing_keys')
+      .selectAll()
+      .where('kid', '=', signing.kid)
+      .executeTakeFirstOrThrow();
+    expect(row.protection).toBe('vault');
+    expect(row.private_key).not.toMatch(/"d"\s*:/);
+    const privateJwk = JSON.parse(await createVaultKeyProtector(ring).open(row.private_key, row.kid)) as { d?: string };
+    expect(privateJwk.d).toBeDefined();
+    expect(row.private_key).not.toContain(privateJwk.d);
+
+    const other = createVaultKeyProtector(createMasterKeyring(parseMasterKey(generateMasterKey(), 'other')));
+    await expect(other.open(row.private_key, row.kid)).rejects.toThrow(/not configured/);
+    await expect(createVaultKeyProtector(ring).open(row.private_key, 'another-kid')).rejects.toThrow(/integrity check/);
+  });
+
+  it('when a process opens the vault from settings, then without a key it is locked and with a bad key it refuses to start', async () => {
+    const locked = await openVault(current().db, {});
+    await expect(locked.list()).resolves.toEqual([]);
+    await expect(locked.put({ id: 'x', value: 'y', by: 'alice' })).rejects.toThrow(/vault is locked/);
+    await expect(openVault(current().db, { COUNTERSIGN_MASTER_KEY: 'c2hvcnQ=' })).rejects.toThrow(/exactly 32 bytes/);
+    const open = await openVault(current().db, { COUNTERSIGN_MASTER_KEY: generateMasterKey() });
+    await expect(open.put({ id: 'x', value: 'y', by: 'alice' })).resolves.toMatchObject({ id: 'x', version: 1 });
   });
 });
 
