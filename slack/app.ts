@@ -63,6 +63,8 @@ export interface SlackTuning {
   perChannelIntervalMs?: number;
   usergroupTtlMs?: number;
   confirmTimeoutMs?: number;
+  /** How long a state query may wait for a worker (default 3 s). */
+  queryTimeoutMs?: number;
   /** Accepted clock difference of signed requests, in seconds (default 300). */
   toleranceSeconds?: number;
 }
@@ -74,6 +76,8 @@ export interface SlackAppDeps {
   /** The Temporal client (queries, decision signals, visibility). */
   temporal: Client;
   namespace: string;
+  /** The control task queue, when several deployments share the namespace: App Home lists only this one's requests. */
+  taskQueue?: string;
   tuning?: SlackTuning;
 }
 
@@ -108,7 +112,10 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logger,
     ...(tuning.usergroupTtlMs !== undefined ? { usergroupTtlMs: tuning.usergroupTtlMs } : {}),
   });
-  const gateway = createTemporalGateway(deps.temporal);
+  const gateway = createTemporalGateway(deps.temporal, {
+    ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}),
+    ...(tuning.queryTimeoutMs !== undefined ? { queryTimeoutMs: tuning.queryTimeoutMs } : {}),
+  });
   const notifier = createSlackNotifier({
     client,
     directory,

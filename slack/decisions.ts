@@ -52,10 +52,7 @@ export async function decideFromSlack(deps: SlackDecisionDeps, d: SlackDecision)
     state = await deps.gateway.state(d.requestId);
   } catch (err) {
     log.warn({ err: message(err) }, 'request state unavailable');
-    return {
-      kind: 'unavailable',
-      text: 'Countersign cannot read this request right now; nothing was recorded. Try again shortly.',
-    };
+    return sendUnchecked(deps, d, log);
   }
   if (!state) return { kind: 'unavailable', text: 'Countersign knows no such request.' };
 
@@ -71,21 +68,7 @@ export async function decideFromSlack(deps: SlackDecisionDeps, d: SlackDecision)
     };
   }
 
-  const submission: DecisionSubmission = {
-    approver: identity.approver,
-    decision: d.decision,
-    channel: 'slack',
-    paramsHash: d.paramsHash,
-    at: new Date().toISOString(),
-    ...(d.reason ? { reason: d.reason } : {}),
-    context: {
-      slackUser: d.slackUser,
-      ...(d.slackTeam ? { slackTeam: d.slackTeam } : {}),
-      ...(d.messageTs ? { messageTs: d.messageTs } : {}),
-      ...(d.channel ? { slackChannel: d.channel } : {}),
-    },
-    ...(identity.usergroups.length ? { usergroups: identity.usergroups } : {}),
-  };
+  const submission = submissionOf(d, identity.approver, identity.usergroups);
   const escalated = new Set(state.requirements.filter((r) => r.escalated).map((r) => r.ruleId));
   const refusal = authorizeDecision(
     {
@@ -114,6 +97,47 @@ export async function decideFromSlack(deps: SlackDecisionDeps, d: SlackDecision)
   log.info({ approver: submission.approver, decision: d.decision, refusal }, 'slack decision');
   if (refusal) return { kind: 'refused', code: refusal, text: describeRefusal(refusal) };
   return confirm(deps, d, submission);
+}
+
+/**
+ * No worker answered the state query (a restart, say). The signal is durable, so a rejection is sent anyway with what
+ * is known without the request (the person the Slack id belongs to, no user-group attestation) and the workflow
+ * decides when it runs again: a rejection can never make anything run. An approval is not sent blind, since without
+ * the request Slack cannot rule out self-approval through an e-mail alias: the approver is asked to try again.
+ */
+async function sendUnchecked(deps: SlackDecisionDeps, d: SlackDecision, log: Logger): Promise<SlackDecisionResult> {
+  const unavailable = {
+    kind: 'unavailable',
+    text: 'Countersign cannot reach this request right now; nothing was recorded. Try again shortly.',
+  } as const;
+  try {
+    if (d.decision !== 'reject' || !(await deps.gateway.isOpen(d.requestId))) return unavailable;
+    const approver = deps.directory.approverIdOf(d.slackUser) ?? `slack:${d.slackUser}`;
+    await deps.gateway.submitDecision(d.requestId, submissionOf(d, approver, []));
+  } catch (err) {
+    log.warn({ err: message(err) }, 'decision not delivered');
+    return unavailable;
+  }
+  log.info({ decision: d.decision }, 'slack decision sent unchecked');
+  return { kind: 'sent', text: 'Your decision was sent; the message will update once Countersign has recorded it.' };
+}
+
+function submissionOf(d: SlackDecision, approver: string, usergroups: string[]): DecisionSubmission {
+  return {
+    approver,
+    decision: d.decision,
+    channel: 'slack',
+    paramsHash: d.paramsHash,
+    at: new Date().toISOString(),
+    ...(d.reason ? { reason: d.reason } : {}),
+    context: {
+      slackUser: d.slackUser,
+      ...(d.slackTeam ? { slackTeam: d.slackTeam } : {}),
+      ...(d.messageTs ? { messageTs: d.messageTs } : {}),
+      ...(d.channel ? { slackChannel: d.channel } : {}),
+    },
+    ...(usergroups.length ? { usergroups } : {}),
+  };
 }
 
 /** Waits (briefly) for the workflow to record the decision and reports what it decided. */

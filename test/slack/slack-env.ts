@@ -39,6 +39,7 @@ export const FAST_SLACK: SlackTuning = {
   perChannelIntervalMs: 30,
   usergroupTtlMs: 1_000,
   confirmTimeoutMs: 4_000,
+  queryTimeoutMs: 1_500,
 };
 
 export interface SlackEnvOptions {
@@ -113,6 +114,7 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
     logger,
     temporal: h.client,
     namespace: 'default',
+    taskQueue: h.taskQueues.control,
     tuning,
   });
   const app = express();

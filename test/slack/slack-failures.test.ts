@@ -6,7 +6,10 @@ import type { ActionRequestState } from '../../src/contracts/types';
 import { createLogger } from '../../src/logger';
 import { testConfig } from '../support/config';
 import { startSlackApiStub, type SlackApiStub } from '../support/slack-api-stub';
-import { FAST_SLACK, hasDecisionButtons, startSlackEnv, type SlackEnv } from './slack-env';
+import { ACTION_IDS, REJECT_REASON, VIEW_IDS } from '../../slack/blocks/ids';
+import type { StoredMessage } from '../support/slack-api-stub';
+import { viewSubmissionRequest } from '../support/slack-signing';
+import { buttonValue, FAST_SLACK, hasDecisionButtons, SLACK, startSlackEnv, type SlackEnv } from './slack-env';
 
 describe('Slack failures (end to end)', () => {
   let env: SlackEnv;
@@ -60,7 +63,56 @@ describe('Slack failures (end to end)', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(env.messagesOf(requestId).filter(hasDecisionButtons)).toHaveLength(0);
   });
+
+  it('when no worker is up, then a rejection is still delivered (durably) while an approval asks to try again', async () => {
+    const { requestId } = await env.submit({
+      action: 'payments.refund',
+      params: { paymentId: 'pay_noworker1', amount: 2500, currency: 'USD' },
+      reason: 'Duplicate charge.',
+    });
+    const [message] = await env.waitForMessages(requestId, 1);
+    if (!message) throw new Error('no message');
+    await env.h.stopWorkers();
+    try {
+      await env.click(SLACK.alice, ACTION_IDS.approve, message);
+      await env.stub.waitFor(
+        () => ephemeralTo(SLACK.alice, 'Try again shortly'),
+        10_000,
+        'approval refused while no worker answers',
+      );
+      await env.post(
+        viewSubmissionRequest({
+          user: SLACK.bob,
+          callbackId: VIEW_IDS.rejectModal,
+          privateMetadata: JSON.stringify({ r: requestId, h: hashOf(message), c: message.channel, t: message.ts }),
+          values: {
+            [REJECT_REASON.blockId]: {
+              [REJECT_REASON.actionId]: { type: 'plain_text_input', value: 'Not while billing is frozen.' },
+            },
+          },
+        }),
+      );
+      await env.stub.waitFor(() => ephemeralTo(SLACK.bob, 'was sent'), 10_000, 'rejection sent');
+    } finally {
+      await env.h.startWorkers();
+    }
+    const rejected = await env.waitForState(requestId, (s) => s.status === 'rejected');
+    expect(rejected.rejections[0]).toMatchObject({ approver: 'bob', reason: 'Not while billing is frozen.' });
+    expect(rejected.approvals).toHaveLength(0);
+    expect(env.target.callsFor(requestId)).toHaveLength(0);
+  });
+
+  function ephemeralTo(user: string, fragment: string) {
+    return env.stub
+      .callsOf('chat.postEphemeral')
+      .find((c) => c.args.user === user && String(c.args.text).includes(fragment));
+  }
 });
+
+function hashOf(message: StoredMessage): string {
+  const value = JSON.parse(buttonValue(message, ACTION_IDS.approve)) as { h: string };
+  return value.h;
+}
 
 describe('Slack notifier under load and outage', () => {
   let stub: SlackApiStub;
@@ -86,8 +138,9 @@ describe('Slack notifier under load and outage', () => {
     });
 
   it('when 200 requests go to one channel at once, then every message lands and the pacing avoids a storm of 429s', async () => {
-    stub.rateLimitPerChannel(20, 1);
-    const slack = notifier({ ...FAST_SLACK, perChannelIntervalMs: 40 });
+    // Slack's limit is about one a second; scaled down here to 30 a second, with the pacer at 20 a second.
+    stub.rateLimitPerChannel({ max: 30, windowMs: 1_000, retryAfter: 1 });
+    const slack = notifier({ ...FAST_SLACK, perChannelIntervalMs: 50 });
     const started = Date.now();
     const refs = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
@@ -107,11 +160,11 @@ describe('Slack notifier under load and outage', () => {
   }, 60_000);
 
   it('when the same burst is not paced, then the stand-in does answer 429 (the pacing test above is meaningful)', async () => {
-    stub.rateLimitPerChannel(20, 0);
+    stub.rateLimitPerChannel({ max: 30, windowMs: 1_000, retryAfter: 0 });
     const slack = notifier({ ...FAST_SLACK, perChannelIntervalMs: 0 });
     const started = Date.now();
     await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) =>
+      Array.from({ length: 40 }, (_, i) =>
         slack.notifyApprovers({ kind: 'requested', state: pendingState(`req_unpaced_${i}`), params: {}, refs: [] }),
       ),
     );
@@ -121,7 +174,7 @@ describe('Slack notifier under load and outage', () => {
   });
 
   it('when Slack hangs, then the notification fails within the client timeout instead of blocking', async () => {
-    stub.rateLimitPerChannel(0, 0);
+    stub.rateLimitPerChannel(undefined);
     stub.down('hang');
     const slack = notifier({
       ...FAST_SLACK,

@@ -21,6 +21,7 @@ describe('Slack over Socket Mode', () => {
       logger: env.h.logger,
       temporal: env.h.client,
       namespace: 'default',
+      taskQueue: env.h.taskQueues.control,
       tuning: FAST_SLACK,
     });
     await app.start();

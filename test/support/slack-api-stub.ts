@@ -43,8 +43,8 @@ export interface SlackApiStub {
   /** Every call fails with the fault until `up()`. */
   down(fault: SlackFault): void;
   up(): void;
-  /** Refuses with 429 a chat.postMessage to a channel sooner than `gapMs` after the last accepted one. */
-  rateLimitPerChannel(gapMs: number, retryAfter: number): void;
+  /** Refuses with 429 a chat.postMessage to a channel that already took `max` posts in the last `windowMs`. */
+  rateLimitPerChannel(limit: { max: number; windowMs: number; retryAfter: number } | undefined): void;
   /** users.lookupByEmail answers. */
   users: Map<string, string>;
   /** usergroups.users.list answers. */
@@ -66,8 +66,8 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
   const usergroups = new Map<string, string[]>();
   const faults: { method: string; fault: SlackFault; times: number }[] = [];
   let outage: SlackFault | undefined;
-  let rateLimit: { gapMs: number; retryAfter: number } | undefined;
-  const lastPost = new Map<string, number>();
+  let rateLimit: { max: number; windowMs: number; retryAfter: number } | undefined;
+  const recentPosts = new Map<string, number[]>();
   const hanging = new Set<ServerResponse>();
   let seq = 0;
 
@@ -114,15 +114,17 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
       case 'chat.postMessage': {
         const channel = str(args.channel);
         if (rateLimit) {
-          const last = lastPost.get(channel);
-          if (last !== undefined && Date.now() - last < rateLimit.gapMs) {
+          const now = Date.now();
+          const window = (recentPosts.get(channel) ?? []).filter((t) => now - t < (rateLimit?.windowMs ?? 0));
+          if (window.length >= rateLimit.max) {
+            recentPosts.set(channel, window);
             return {
               status: 429,
               body: { ok: false, error: 'ratelimited' },
               headers: { 'retry-after': String(rateLimit.retryAfter) },
             };
           }
-          lastPost.set(channel, Date.now());
+          recentPosts.set(channel, [...window, now]);
         }
         seq += 1;
         const ts = `${Math.floor(Date.now() / 1000)}.${String(seq).padStart(6, '0')}`;
@@ -230,8 +232,9 @@ export async function startSlackApiStub(): Promise<SlackApiStub> {
       for (const res of hanging) res.destroy();
       hanging.clear();
     },
-    rateLimitPerChannel(gapMs, retryAfter) {
-      rateLimit = { gapMs, retryAfter };
+    rateLimitPerChannel(limit) {
+      rateLimit = limit;
+      recentPosts.clear();
     },
     users,
     usergroups,
