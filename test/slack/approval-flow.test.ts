@@ -7,6 +7,7 @@ import {
   blockActionsRequest,
   signedOnce,
   slashCommandRequest,
+  TEST_SIGNING_SECRET,
   viewSubmissionRequest,
 } from '../support/slack-signing';
 import {
@@ -304,7 +305,10 @@ describe('Slack approvals (end to end)', () => {
     const everything = JSON.stringify(env.stub.calls);
     expect(everything).not.toContain(SECRET_API_KEY);
     expect(env.logLines.join('') + env.h.logLines.join('')).not.toContain(SECRET_API_KEY);
-    expect(env.logLines.join('') + env.h.logLines.join('')).not.toContain(TEST_BILLING_TOKEN);
+    const logs = env.logLines.join('') + env.h.logLines.join('');
+    expect(logs).not.toContain(TEST_BILLING_TOKEN);
+    expect(logs).not.toContain('xoxb-test-bot-token');
+    expect(logs).not.toContain(TEST_SIGNING_SECRET);
     for (const m of messages) {
       const text = blockText(m);
       expect(text).toContain('[secret: withheld]');
