@@ -1,6 +1,8 @@
 // A stand-in for an internal billing service, for the example config: refunds, customer records, external email.
-// It plays a well-behaved internal API: it requires its bearer token and answers a repeated Idempotency-Key with the
-// first response, so a retried call never refunds twice. `countersign dev` runs it on 127.0.0.1:8090.
+// It plays a well-behaved internal API: it requires its bearer token, refuses any call without a valid Countersign
+// approval receipt for exactly that call (examples/receipt-check.ts), and answers a repeated Idempotency-Key with the
+// first response, so a retried call never refunds twice. An agent that got hold of the bearer token and calls it
+// directly is refused. `countersign dev` runs it on 127.0.0.1:8090 with the receipt key it signs with.
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,17 +10,23 @@ import { pathToFileURL } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { readEnvironmentVariable } from '../src/config/settings';
 import { createLogger, type Logger } from '../src/logger';
+import { createReceiptCheck, type ReceiptCheckOptions } from './receipt-check';
 
 export const BILLING_DEFAULT_PORT = 8090;
 
 /** The environment variable the example config names as the billing connector's credential. */
 export const BILLING_TOKEN_VARIABLE = 'BILLING_API_TOKEN';
 
+/** Run on its own, where the stand-in fetches Countersign's receipt keys (…/.well-known/receipt-jwks.json). */
+export const BILLING_RECEIPT_JWKS_VARIABLE = 'COUNTERSIGN_RECEIPT_JWKS_URL';
+
 export interface BillingServiceOptions {
   host?: string;
   port?: number;
   /** The bearer token callers must present. */
   token: string;
+  /** Countersign's receipt keys and this service's origin: every call needs a valid receipt for itself. */
+  receipts: ReceiptCheckOptions;
   logger?: Logger;
 }
 
@@ -30,6 +38,8 @@ export interface BillingStats {
   reads: number;
   replays: number;
   unauthorized: number;
+  /** Calls refused for want of a valid approval receipt. */
+  unapproved: number;
 }
 
 export interface BillingService {
@@ -44,8 +54,24 @@ interface StoredResponse {
 }
 
 /** Builds the stand-in's Express app (it never listens). */
-export function createBillingApp(options: { token: string; logger: Logger; stats: BillingStats }) {
+export function createBillingApp(options: {
+  token: string;
+  receipts: ReceiptCheckOptions;
+  logger: Logger;
+  stats: BillingStats;
+}) {
   const { logger, stats } = options;
+  const receipts = createReceiptCheck({
+    ...options.receipts,
+    onRefused: (req, code) => {
+      stats.unapproved += 1;
+      logger.warn(
+        { method: req.method, path: req.path, code },
+        'billing: call without a valid approval receipt refused',
+      );
+      options.receipts.onRefused?.(req, code);
+    },
+  });
   const expected = digest(`Bearer ${options.token}`);
   const responses = new Map<string, StoredResponse>();
   const app = express();
@@ -87,6 +113,7 @@ export function createBillingApp(options: { token: string; logger: Logger; stats
 
   app.post(
     '/v1/payments/:paymentId/refunds',
+    receipts.require('payments.refund'),
     once('refunds', (req) => {
       const body = (req.body ?? {}) as { amount?: unknown; currency?: unknown };
       if (typeof body.amount !== 'number' || body.amount <= 0 || typeof body.currency !== 'string') {
@@ -108,6 +135,7 @@ export function createBillingApp(options: { token: string; logger: Logger; stats
 
   app.post(
     '/v1/emails',
+    receipts.require('email.send_external'),
     once('emails', (req) => {
       const body = (req.body ?? {}) as { to?: unknown };
       if (typeof body.to !== 'string') return { status: 422, body: { error: 'to is required' } };
@@ -118,10 +146,11 @@ export function createBillingApp(options: { token: string; logger: Logger; stats
 
   app.delete(
     '/v1/customers/:customerId',
+    receipts.require('customers.delete'),
     once('deletes', (req) => ({ status: 200, body: { deleted: true, customerId: req.params.customerId } })),
   );
 
-  app.get('/v1/customers/:customerId', (req, res) => {
+  app.get('/v1/customers/:customerId', receipts.require('customers.read'), (req, res) => {
     stats.reads += 1;
     const id = String(req.params.customerId);
     res.json({ customer: { id, name: 'Example Customer', plan: 'pro', createdAt: '2024-01-15T09:30:00Z' } });
@@ -136,8 +165,16 @@ export function createBillingApp(options: { token: string; logger: Logger; stats
 /** Starts the stand-in on loopback (127.0.0.1:8090 unless told otherwise). */
 export async function startBillingService(options: BillingServiceOptions): Promise<BillingService> {
   const logger = options.logger ?? createLogger({ name: 'billing-example' });
-  const stats: BillingStats = { refunds: 0, emails: 0, deletes: 0, reads: 0, replays: 0, unauthorized: 0 };
-  const app = createBillingApp({ token: options.token, logger, stats });
+  const stats: BillingStats = {
+    refunds: 0,
+    emails: 0,
+    deletes: 0,
+    reads: 0,
+    replays: 0,
+    unauthorized: 0,
+    unapproved: 0,
+  };
+  const app = createBillingApp({ token: options.token, receipts: options.receipts, logger, stats });
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(options.port ?? BILLING_DEFAULT_PORT, options.host ?? '127.0.0.1', (err?: Error) =>
       err ? reject(err) : resolve(s),
@@ -163,12 +200,20 @@ function digest(text: string): Buffer {
 // Run on its own (docker compose runs it next to the worker): `tsx examples/billing-service.ts`.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const token = readEnvironmentVariable(BILLING_TOKEN_VARIABLE);
+  const jwks = readEnvironmentVariable(BILLING_RECEIPT_JWKS_VARIABLE);
   const logger = createLogger({ name: 'billing-example' });
-  if (!token) {
-    logger.fatal(`${BILLING_TOKEN_VARIABLE} must be set`);
+  if (!token || !jwks) {
+    logger.fatal(`${BILLING_TOKEN_VARIABLE} and ${BILLING_RECEIPT_JWKS_VARIABLE} must be set`);
     process.exit(1);
   }
-  const service = await startBillingService({ token, logger });
+  const port = BILLING_DEFAULT_PORT;
+  const service = await startBillingService({
+    token,
+    logger,
+    // The example config calls it as http://127.0.0.1:8090, so that is the audience its receipts name.
+    receipts: { keys: { jwks: new URL(jwks) }, audience: `http://127.0.0.1:${port}` },
+    port,
+  });
   logger.info({ url: service.url }, 'billing stand-in listening');
   const stop = () => void service.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

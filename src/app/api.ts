@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from '../metrics';
 import { createRequestService, type RequestService, type RequestServiceDeps } from '../requests';
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
 import type { Core } from './core';
+import type { IdentityRuntime } from './identity';
 import type { Notifications } from './notifications';
 
 /** How long in-flight requests get to finish when the server closes. */
@@ -50,9 +51,11 @@ export interface StartApiOptions extends ApiServices {
   settings: Settings;
   client: Client;
   logger: Logger;
-  /** The operator token (COUNTERSIGN_ADMIN_TOKEN, or the one dev mode generated); without it the operator API is off. */
+  /** COUNTERSIGN_ADMIN_TOKEN: creates the first operator over the API, nothing else. */
   adminToken?: string;
-  /** Who callers are; by default the config's agent API keys and the operator token. Agent identity plugs in here. */
+  /** Agent identity: tokens, operators, kill switches, rate limits, receipts' public keys. */
+  identity?: IdentityRuntime;
+  /** Who callers are; by default the identity authenticator (without identity: the config's agent API keys). */
   authenticator?: Authenticator;
   notifications: Notifications;
   temporalUiUrl?: string;
@@ -69,10 +72,25 @@ export interface RunningApi {
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   const { core, settings, logger, notifications } = options;
   const taskQueues = options.taskQueues ?? DEFAULT_TASK_QUEUES;
+  const runtime = options.identity;
   const app = createHttpApp({
     service: options.service,
     authenticator:
-      options.authenticator ?? createApiKeyAuthenticator({ agents: core.agents, adminToken: options.adminToken }),
+      options.authenticator ?? runtime?.identity.authenticator ?? createApiKeyAuthenticator({ agents: core.agents }),
+    ...(runtime
+      ? {
+          identity: {
+            identity: runtime.identity,
+            adminToken: options.adminToken,
+            cancelInScope: (scope, input) =>
+              runtime.identity.killSwitches.cancelInScope(options.client, scope, {
+                ...input,
+                taskQueue: taskQueues.control,
+              }),
+          },
+          receiptJwks: () => runtime.receipts.jwks(),
+        }
+      : {}),
     config: core.config,
     catalog: core.catalog,
     logger,

@@ -12,8 +12,8 @@ export interface BannerInfo {
   /** True when the example config is loaded: the walkthrough below only makes sense with it. */
   example: boolean;
   dataDir: string;
-  /** Where the dev operator token lives, when dev mode generated one. */
-  adminTokenFile?: string;
+  /** Where dev mode keeps a personal operator token per person (the CLI's `--as` picks one). */
+  operatorTokensDir?: string;
   billingUrl?: string;
   approvals: 'log' | 'slack';
   embeddedTemporal: boolean;
@@ -31,7 +31,9 @@ export function devBanner(info: BannerInfo): string {
     `  Config           ${info.configPath}`,
     info.embeddedTemporal ? `  State            ${info.dataDir} (kept across restarts)` : '',
     info.billingUrl ? `  Billing example  ${info.billingUrl} (stand-in for the internal billing service)` : '',
-    info.adminTokenFile ? `  Operator token   in ${info.adminTokenFile} (the CLI reads it; never printed)` : '',
+    info.operatorTokensDir
+      ? `  Operator tokens  in ${info.operatorTokensDir}/ (one per person; the CLI's --as picks one; never printed)`
+      : '',
     `  Approvals        ${info.approvals === 'slack' ? 'Slack, or' : 'no Slack configured: approve'} with \`npx countersign approve\``,
   ];
   if (info.example) lines.push(...walkthrough(info.apiUrl, ui));

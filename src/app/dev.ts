@@ -13,7 +13,9 @@ import {
 import { createApiServices, startApi } from './api';
 import { devBanner } from './banner';
 import type { Core } from './core';
-import { devAdminTokenPath, ensureDevAdminToken, generateToken } from './dev-secrets';
+import { devOperatorTokensDir, ensureDevOperators } from './dev-identity';
+import { generateToken } from './dev-secrets';
+import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
 import { createNotifications } from './notifications';
 import { connectTemporal, requireNative, startOrConnectTemporal } from './temporal';
@@ -45,7 +47,10 @@ export async function runDev(options: DevOptions): Promise<boolean> {
     const temporal = await startOrConnectTemporal(settings, logger, progress);
     steps.push({ name: 'temporal dev server', run: () => temporal.stop() });
 
-    const adminToken = settings.COUNTERSIGN_ADMIN_TOKEN ?? ensureDevAdminToken(settings.COUNTERSIGN_DATA_DIR);
+    // The registry, vault and receipt key; dev mode makes up the master key and gives every person an operator token.
+    const runtime = await openIdentityRuntime({ settings, core, logger, devMode: true });
+    steps.push({ name: 'identity database', run: () => runtime.close() });
+    await ensureDevOperators(runtime.identity, core.config, settings.COUNTERSIGN_DATA_DIR, logger);
 
     let billing: BillingService | undefined;
     const overrides: Record<string, string> = {};
@@ -53,7 +58,12 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       // The connector's credential: the configured one if set, else made up for this run and never shown.
       const token = readEnvironmentVariable(BILLING_TOKEN_VARIABLE) ?? generateToken('bill_dev');
       overrides[BILLING_TOKEN_VARIABLE] = token;
-      const standIn = await startBillingService({ token, logger: logger.child({ component: 'billing-example' }) });
+      // It refuses any call without a valid approval receipt, so an agent calling it directly gets nowhere.
+      const standIn = await startBillingService({
+        token,
+        logger: logger.child({ component: 'billing-example' }),
+        receipts: { keys: { jwks: runtime.receipts.jwks() }, audience: `http://${BILLING_HOST}` },
+      });
       steps.push({ name: 'billing stand-in', run: () => standIn.close() });
       billing = standIn;
     }
@@ -65,7 +75,12 @@ export async function runDev(options: DevOptions): Promise<boolean> {
     });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
 
-    const { service, metrics } = createApiServices({ core, client: connections.client, logger });
+    const { service, metrics } = createApiServices({
+      core,
+      client: connections.client,
+      logger,
+      policyExtras: runtime.policyExtras,
+    });
     const notifications = await createNotifications({
       settings,
       config: core.config,
@@ -82,7 +97,10 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       logger,
       notifier: notifications.notifier,
       control: true,
-      credentials: createOverlayCredentialResolver(overrides),
+      ...runtime.workerDeps({
+        connectors: Object.keys(core.config.connectors),
+        fallback: createOverlayCredentialResolver(overrides),
+      }),
     });
     steps.push({ name: 'workers', run: () => workers.shutdown() });
     // A worker that dies on its own (a lost server, say) ends dev mode rather than leaving a half-running system.
@@ -102,7 +120,8 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       service,
       metrics,
       notifications,
-      adminToken,
+      adminToken: settings.COUNTERSIGN_ADMIN_TOKEN,
+      identity: runtime,
       temporalUiUrl: temporal.uiUrl,
     });
     steps.push({ name: 'http server', run: () => api.close() });
@@ -115,7 +134,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
         configPath: core.configPath,
         example: core.configPath === EXAMPLE_CONFIG_PATH,
         dataDir: settings.COUNTERSIGN_DATA_DIR,
-        adminTokenFile: settings.COUNTERSIGN_ADMIN_TOKEN ? undefined : devAdminTokenPath(settings.COUNTERSIGN_DATA_DIR),
+        operatorTokensDir: devOperatorTokensDir(settings.COUNTERSIGN_DATA_DIR),
         billingUrl: billing?.url,
         approvals: notifications.channel,
         embeddedTemporal: !settings.TEMPORAL_ADDRESS,

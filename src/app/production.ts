@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { createApiServices, startApi } from './api';
 import type { Core } from './core';
+import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
 import { createNotifications } from './notifications';
 import { connectTemporal, requireNative } from './temporal';
@@ -31,9 +32,17 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
   const stopSignal = options.stopSignal ?? waitForStopSignal();
   const steps: ShutdownStep[] = [];
   try {
+    warnUnsharedReceiptKey(settings, logger);
+    const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
+    steps.push({ name: 'identity database', run: () => runtime.close() });
     const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: false });
     steps.push({ name: 'temporal connection', run: () => connections.close() });
-    const { service, metrics } = createApiServices({ core, client: connections.client, logger });
+    const { service, metrics } = createApiServices({
+      core,
+      client: connections.client,
+      logger,
+      policyExtras: runtime.policyExtras,
+    });
     const notifications = await createNotifications({
       settings,
       config: core.config,
@@ -42,8 +51,9 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
       temporal: connections.client,
     });
     steps.push({ name: 'notifications', run: () => notifications.close() });
-    if (!settings.COUNTERSIGN_ADMIN_TOKEN)
-      logger.warn('COUNTERSIGN_ADMIN_TOKEN is not set: the operator API is disabled');
+    if (!settings.COUNTERSIGN_ADMIN_TOKEN && (await runtime.identity.operators.list()).length === 0) {
+      logger.warn('no operator exists and COUNTERSIGN_ADMIN_TOKEN is not set: nobody can create the first operator');
+    }
     const api = await startApi({
       core,
       settings,
@@ -53,6 +63,7 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
       metrics,
       notifications,
       adminToken: settings.COUNTERSIGN_ADMIN_TOKEN,
+      identity: runtime,
       temporalUiUrl: settings.TEMPORAL_UI_URL,
     });
     steps.push({ name: 'http server', run: () => api.close() });
@@ -80,6 +91,9 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
   const stopSignal = options.stopSignal ?? waitForStopSignal();
   const steps: ShutdownStep[] = [];
   try {
+    warnUnsharedReceiptKey(settings, logger);
+    const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
+    steps.push({ name: 'identity database', run: () => runtime.close() });
     const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: true });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
     const notifications = await createNotifications({ settings, config: core.config, logger });
@@ -92,6 +106,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
       notifier: notifications.notifier,
       control: options.control,
       connectors: options.connectors,
+      // A worker holds only the vault secrets of the credential domains it serves.
+      ...runtime.workerDeps({ connectors: options.connectors ?? Object.keys(core.config.connectors) }),
     });
     steps.push({ name: 'workers', run: () => workers.shutdown() });
     await Promise.race([stopSignal, workers.done]);
@@ -100,6 +116,16 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
     throw err;
   }
   return runShutdown([...steps].reverse(), logger);
+}
+
+/** Receipts verify only if the API publishes the key the workers sign with; a generated key is per data directory. */
+function warnUnsharedReceiptKey(settings: Settings, logger: Logger): void {
+  if (settings.COUNTERSIGN_RECEIPT_KEY || settings.COUNTERSIGN_RECEIPT_KEY_FILE) return;
+  logger.warn(
+    { dataDir: settings.COUNTERSIGN_DATA_DIR },
+    'COUNTERSIGN_RECEIPT_KEY is not set: receipts are signed with a key kept in the data directory; API and workers ' +
+      'that do not share it publish and sign with different keys',
+  );
 }
 
 function requireTemporalAddress(settings: Settings): string {

@@ -1,8 +1,8 @@
 // The worker side of a process: the control worker (workflows, re-check, notifications) and the connector workers of
 // the credential domains this process holds.
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import type { ExecutionGuard } from '../../activities';
-import { createCredentialResolver, type CredentialResolver } from '../../activities/connectors';
+import type { ActivityDeps, ExecutionGuard } from '../../activities';
+import { createCredentialResolver, type ConnectorDeps, type CredentialResolver } from '../../activities/connectors';
 import type { Logger } from '../logger';
 import type { Notifier } from '../notifier';
 import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
@@ -20,6 +20,12 @@ export interface StartWorkersOptions {
   connectors?: readonly string[];
   credentials?: CredentialResolver;
   guard?: ExecutionGuard;
+  /** Where agents' standing is read at the re-check; the config's agents when absent (the registry's with identity). */
+  agents?: ActivityDeps['agents'];
+  /** Headers bound to each downstream call (approval receipts). */
+  callHeaders?: ConnectorDeps['callHeaders'];
+  /** Records executions for usage budgets. */
+  recorder?: ConnectorDeps['recorder'];
   taskQueues?: TaskQueues;
 }
 
@@ -47,11 +53,15 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     connectors,
     activityDeps: {
       logger: options.logger,
-      agents: options.core.agents,
+      agents: options.agents ?? options.core.agents,
       notifier: options.notifier,
       ...(options.guard ? { guard: options.guard } : {}),
     },
-    connectorDeps: { credentials: options.credentials ?? createCredentialResolver() },
+    connectorDeps: {
+      credentials: options.credentials ?? createCredentialResolver(),
+      ...(options.callHeaders ? { callHeaders: options.callHeaders } : {}),
+      ...(options.recorder ? { recorder: options.recorder } : {}),
+    },
   });
   const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
   const polled = [...(options.control ? [taskQueues.control] : []), ...connectors.map((c) => taskQueues.connector(c))];

@@ -53,19 +53,28 @@ export const settingsSchema = z.object({
   ),
   COUNTERSIGN_CONFIG: optionalString.describe('The YAML config file; unset loads examples/countersign.yaml.'),
   COUNTERSIGN_DATA_DIR: z.string().min(1).default('.countersign').describe('Data directory (dev server state).'),
-  COUNTERSIGN_ADMIN_TOKEN: optionalString.describe('Bearer token of the operator API.'),
+  COUNTERSIGN_ADMIN_TOKEN: optionalString.describe(
+    'Bootstrap token: creates the first operator over the API (`countersign operators create <person>`); opens nothing else.',
+  ),
+  COUNTERSIGN_OPERATOR_TOKEN: optionalString.describe(
+    'The CLI’s personal operator token (`cs_op_…`); dev mode keeps one per person in the data directory instead.',
+  ),
   COUNTERSIGN_PUBLIC_URL: optionalString.describe('Public base URL of the API, for links in messages.'),
   COUNTERSIGN_MASTER_KEY: optionalString.describe(
     'Vault master key: base64 of 32 random bytes (`openssl rand -base64 32`). Encrypts the data key of every secret.',
   ),
-  COUNTERSIGN_MASTER_KEY_FILE: optionalString.describe('File holding the vault master key (instead of COUNTERSIGN_MASTER_KEY).'),
+  COUNTERSIGN_MASTER_KEY_FILE: optionalString.describe(
+    'File holding the vault master key (instead of COUNTERSIGN_MASTER_KEY).',
+  ),
   COUNTERSIGN_MASTER_KEY_PREVIOUS: optionalString.describe(
     'Retired master keys (base64, comma-separated) still needed to read secrets until `secrets rewrap` has run.',
   ),
   COUNTERSIGN_RECEIPT_KEY: optionalString.describe(
     'Ed25519 private key (PKCS#8 PEM or private JWK) that signs approval receipts; unset: generated in the data directory.',
   ),
-  COUNTERSIGN_RECEIPT_KEY_FILE: optionalString.describe('File holding the receipt signing key (instead of COUNTERSIGN_RECEIPT_KEY).'),
+  COUNTERSIGN_RECEIPT_KEY_FILE: optionalString.describe(
+    'File holding the receipt signing key (instead of COUNTERSIGN_RECEIPT_KEY).',
+  ),
   COUNTERSIGN_RECEIPT_TTL_SECONDS: z.coerce
     .number()
     .int()

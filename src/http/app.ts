@@ -1,13 +1,22 @@
 // The HTTP API (Express 5). Routes stay thin: authenticate, validate, call the request service, present.
 // createHttpApp never listens; the entry point owns the server and its shutdown.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { JSONWebKeySet } from 'jose';
 import type { ActionCatalog } from '../catalog';
 import type { CountersignConfig } from '../config/schema';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { Caller, RequestService } from '../requests';
+import type { RequestService } from '../requests';
 import type { Authenticator } from './auth';
+import { agentOf, callerOf } from './context';
+import {
+  bootstrapOperatorHandler,
+  createPublicIdentityRouter,
+  registerIdentityRoutes,
+  type IdentityHttp,
+  type RouteRegistrar,
+} from './identity-routes';
 import { buildOpenApiDocument } from './openapi';
 import { presentRequest, presentSummary, requestPath, type LinkOptions } from './present';
 import { notFoundHandler, pathOf, problemHandler } from './problems';
@@ -32,6 +41,13 @@ export interface HttpDeps {
   /** Mounted at POST /slack/events before any body parser: Bolt verifies the signature over the raw body. */
   slack?: { handler: express.RequestHandler };
   links?: LinkOptions;
+  /**
+   * Agent identity: the token endpoint and JWKS, kill switches and rate limits at submit, and the operator API for
+   * agents, credentials, kill switches and operators. Without it, only the request routes are served.
+   */
+  identity?: IdentityHttp;
+  /** The public keys of approval receipts, served at /.well-known/receipt-jwks.json for downstream verifiers. */
+  receiptJwks?: () => JSONWebKeySet;
 }
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -50,6 +66,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const openapi = buildOpenApiDocument({
     config: deps.config,
     ...(deps.links?.publicUrl ? { serverUrl: deps.links.publicUrl } : {}),
+    identity: Boolean(deps.identity),
+    receipts: Boolean(deps.receiptJwks),
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
@@ -73,6 +91,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  app.use(createPublicIdentityRouter({ identity: deps.identity, receiptJwks: deps.receiptJwks }));
   app.use('/v1', createV1Router(deps));
   app.use(notFoundHandler());
   app.use(problemHandler(deps.logger));
@@ -82,16 +101,19 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 function createV1Router(deps: HttpDeps): express.Router {
   const { service, links } = deps;
   const router = express.Router();
+  const jsonBody = [requireJsonBody, express.json({ limit: MAX_BODY_BYTES, type: JSON_TYPES })];
+  // The bootstrap token proves no caller, so the first operator's creation is matched before authentication.
+  if (deps.identity) router.post('/operators', bootstrapOperatorHandler(deps.identity, jsonBody));
   // Authentication comes first: nobody gets a body parsed, or learns which routes exist, without a credential.
   router.use(authenticate(deps.authenticator));
-  router.use(requireJsonBody);
-  router.use(express.json({ limit: MAX_BODY_BYTES, type: JSON_TYPES }));
+  router.use(...jsonBody);
   // The route template labels metrics; it is noted here because an error leaves the router before the response ends.
-  const on = (method: 'get' | 'post', path: string, handler: (req: Request, res: Response) => Promise<void>) =>
+  const on: RouteRegistrar = (method, path, handler) =>
     router[method](path, (req, res) => {
       res.locals.route = `/v1${path}`;
       return handler(req, res);
     });
+  const identity = deps.identity?.identity;
 
   on('post', '/action-requests', async (req, res) => {
     const agent = agentOf(res);
@@ -99,6 +121,11 @@ function createV1Router(deps: HttpDeps): express.Router {
     const body = parseOrThrow(submitRequestSchema, req.body);
     const key = idempotencyKey(req);
     const { wait } = parseOrThrow(waitQuerySchema, req.query, { code: 'bad_request' });
+    if (identity) {
+      // A halted agent or action is refused with the switch's reason before anything is decided or started.
+      await identity.killSwitches.enforce(agent.id, body.action);
+      await identity.rateLimiter.enforce(agent.id);
+    }
     const { created, state } = await service.submit(agent, body, key, {
       waitSeconds: wait ?? 0,
       signal: hangUpSignal(res),
@@ -133,19 +160,38 @@ function createV1Router(deps: HttpDeps): express.Router {
 
   on('post', '/action-requests/:id/decisions', async (req, res) => {
     const caller = callerOf(res);
-    if (caller.kind !== 'operator') throw new AppError('forbidden', 'recording decisions needs the operator token');
+    if (caller.kind !== 'operator') throw new AppError('forbidden', 'recording decisions needs an operator token');
     if (req.body === undefined) throw missingBody();
-    const decision = parseOrThrow(decisionRequestSchema, req.body);
-    const state = await service.decide(String(req.params.id), decision);
+    const { approver, ...decision } = parseOrThrow(decisionRequestSchema, req.body);
+    // The decision is the token owner's; a body naming someone else is refused rather than silently re-attributed.
+    if (approver !== undefined && approver !== caller.id) {
+      throw new AppError('forbidden', `decisions are recorded as the operator token's owner (${caller.id})`, {
+        errors: [{ path: 'approver', message: `must be ${caller.id} or omitted` }],
+      });
+    }
+    const state = await service.decide(String(req.params.id), { ...decision, approver: caller.id });
     res.json(presentRequest(state, links));
   });
 
+  if (deps.identity) registerIdentityRoutes(on, deps.identity);
   return router;
 }
 
 function authenticate(authenticator: Authenticator): RequestHandler {
   return async (req, res, next) => {
-    const caller = await authenticator.authenticate(req.get('authorization'));
+    let caller;
+    try {
+      caller = await authenticator.authenticate(req.get('authorization'));
+    } catch (err) {
+      // A refused access token says why (expired, wrong audience…); the problem names the field it came in.
+      if (err instanceof AppError && err.code === 'unauthorized' && err.errors.length === 0) {
+        throw new AppError('unauthorized', err.message, {
+          errors: [{ path: 'Authorization', message: err.message }],
+          headers: err.headers,
+        });
+      }
+      throw err;
+    }
     if (!caller) {
       const detail = req.get('authorization') ? 'the credential is not valid' : 'a Bearer credential is required';
       throw new AppError('unauthorized', detail, {
@@ -173,16 +219,6 @@ function requireJsonBody(req: Request, _res: Response, next: NextFunction): void
     });
   }
   next();
-}
-
-function callerOf(res: Response): Caller {
-  return res.locals.caller as Caller;
-}
-
-function agentOf(res: Response) {
-  const caller = callerOf(res);
-  if (caller.kind !== 'agent') throw new AppError('forbidden', 'only agents submit action requests');
-  return caller.agent;
 }
 
 function idempotencyKey(req: Request): string | undefined {

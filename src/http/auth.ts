@@ -1,6 +1,5 @@
-// Who is calling. Routes only see a Caller; how it was proven (API key today, OAuth2 tokens later) stays behind the
-// Authenticator interface.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Who is calling. Routes only see a Caller; how it was proven (an access token, a personal operator token, an API key
+// where allowed) stays behind the Authenticator interface.
 import type { AgentDirectory } from '../agents';
 import type { Caller } from '../requests';
 
@@ -11,19 +10,15 @@ export interface Authenticator {
   authenticate(authorizationHeader: string | undefined): Promise<Caller | undefined>;
 }
 
-/** The operator identity of the shared admin token; personal operator tokens come with their own ids. */
-export const ADMIN_OPERATOR_ID = 'admin';
-
-/** Authenticates agents by API key (through the agent directory) and operators by COUNTERSIGN_ADMIN_TOKEN. */
-export function createApiKeyAuthenticator(opts: { agents: AgentDirectory; adminToken?: string }): Authenticator {
-  const adminDigest = opts.adminToken ? digest(opts.adminToken) : undefined;
+/**
+ * Authenticates agents by the config's static API keys only: the core issue's scheme, for embedding the pipeline
+ * without the registry (benchmarks). The product uses the identity authenticator (src/identity/authenticator.ts).
+ */
+export function createApiKeyAuthenticator(opts: { agents: AgentDirectory }): Authenticator {
   return {
     async authenticate(header) {
       const token = bearerToken(header);
       if (!token) return undefined;
-      // Digests have a fixed length, so the comparison time says nothing about the token.
-      if (adminDigest && timingSafeEqual(digest(token), adminDigest))
-        return { kind: 'operator', id: ADMIN_OPERATOR_ID };
       const agent = await opts.agents.authenticateApiKey(token);
       return agent ? { kind: 'agent', agent } : undefined;
     },
@@ -34,8 +29,4 @@ export function createApiKeyAuthenticator(opts: { agents: AgentDirectory; adminT
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
   return match?.[1];
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
 }

@@ -18,6 +18,7 @@ import {
   waitQuerySchema,
 } from './schemas';
 import { PROBLEM_CONTENT_TYPE } from './problems';
+import { identityComponents, identityPaths } from './openapi-identity';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -28,6 +29,10 @@ export function buildOpenApiDocument(opts: {
   config: CountersignConfig;
   serverUrl?: string;
   version?: string;
+  /** Document the token endpoint, the JWKS and the operator API (served when agent identity is wired). */
+  identity?: boolean;
+  /** Document /.well-known/receipt-jwks.json. */
+  receipts?: boolean;
 }): JsonSchema {
   const uri = (id: string) => `${COMPONENTS}${id}`;
 
@@ -42,6 +47,7 @@ export function buildOpenApiDocument(opts: {
   responses.add(problemSchema, { id: 'Problem' });
   responses.add(healthSchema, { id: 'Health' });
   responses.add(readinessSchema, { id: 'Readiness' });
+  if (opts.identity) identityComponents(requests, responses);
 
   const options = { target: 'draft-2020-12', uri, unrepresentable: 'any' } as const;
   const schemas: Record<string, JsonSchema> = {};
@@ -97,6 +103,10 @@ export function buildOpenApiDocument(opts: {
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^req_[0-9a-f]{32}$' } };
   const waitParam = queryParameter('wait', waitQuerySchema.shape.wait);
   const secured = { security: [{ bearer: [] }] };
+  const extraPaths =
+    opts.identity || opts.receipts
+      ? identityPaths({ json, errors, secured, identity: Boolean(opts.identity), receipts: Boolean(opts.receipts) })
+      : {};
 
   return {
     openapi: '3.1.0',
@@ -136,7 +146,7 @@ export function buildOpenApiDocument(opts: {
               description: 'Replay: the request this Idempotency-Key made before.',
               content: json('ActionRequest'),
             },
-            ...errors(400, 401, 403, 413, 415, 422, 503),
+            ...errors(400, 401, 403, 413, 415, 422, ...(opts.identity ? [429] : []), 503),
           },
         },
         get: {
@@ -190,6 +200,7 @@ export function buildOpenApiDocument(opts: {
           },
         },
       },
+      ...extraPaths,
       '/openapi.json': {
         get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
@@ -228,11 +239,15 @@ export function buildOpenApiDocument(opts: {
       responses: {
         P400: problem('Bad request: malformed JSON, bad query or header.'),
         P401: problem('Missing or unknown credential.'),
-        P403: problem('The caller may not do this (action not allowed for the agent, operator-only endpoint).'),
-        P404: problem('No such request (or not the caller’s).'),
-        P409: problem('The request is not in a state that allows this.'),
+        P403: problem(
+          'The caller may not do this (action outside the agent’s allowed actions or token scope, a kill switch on, an ' +
+            'operator-only endpoint).',
+        ),
+        P404: problem('No such request or agent (or not the caller’s).'),
+        P409: problem('The request or agent is not in a state that allows this, or it exists already.'),
         P413: problem(`Body larger than 64 KiB.`),
         P415: problem('Body not application/json.'),
+        P429: problem('The agent is over its request rate; `Retry-After` says when to retry.'),
         P422: problem(
           'Unknown action, parameters failing the action’s schema, or an Idempotency-Key reused with another body.',
         ),
@@ -242,8 +257,20 @@ export function buildOpenApiDocument(opts: {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An agent API key, or the operator token (COUNTERSIGN_ADMIN_TOKEN).',
+          description: opts.identity
+            ? 'An agent access token from POST /oauth/token (or an API key where allowed), or a personal operator ' +
+              'token (`cs_op_…`). COUNTERSIGN_ADMIN_TOKEN only creates the first operator.'
+            : 'An agent API key.',
         },
+        ...(opts.identity
+          ? {
+              clientBasic: {
+                type: 'http',
+                scheme: 'basic',
+                description: 'Agent client credentials at POST /oauth/token: the agent id and its client secret.',
+              },
+            }
+          : {}),
       },
     },
     'x-countersign-max-wait-seconds': MAX_WAIT_SECONDS,

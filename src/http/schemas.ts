@@ -42,12 +42,15 @@ export const decisionRequestSchema = z
       .string()
       .min(1)
       .max(64)
-      .describe('Person id of the approver (a key of `people`); the workflow checks they may decide.'),
+      .optional()
+      .describe(
+        'Optional: the decision is always recorded as the operator token’s owner; a different person id is refused (403).',
+      ),
     reason: z.string().min(1).max(2000).optional().describe('Why; recorded in the history.'),
     channel: z.enum(['api', 'cli']).default('api').describe('Where the decision was made.'),
   })
   .strict()
-  .describe('An operator-recorded decision.');
+  .describe('A decision by the operator whose token makes the call; the workflow checks they may decide.');
 
 export const cancelRequestSchema = z
   .object({ reason: z.string().min(1).max(2000).optional().describe('Why the request is withdrawn.') })

@@ -6,9 +6,9 @@ import { OTHER_AGENT_KEY, TEST_AGENT_KEY, testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
 import {
-  ADMIN_TOKEN,
   call,
   eventually,
+  operatorToken,
   startApi,
   workflowCount,
   workflowExistsFor,
@@ -36,7 +36,7 @@ describe('HTTP API: bad input', () => {
   beforeAll(async () => {
     process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_bad_input_secret_3e8a';
     target = await startTargetServer();
-    h = await startHarness({ config: testConfig({ targetHost: target.host }) });
+    h = await startHarness({ config: testConfig({ targetHost: target.host }), identity: {} });
     api = await startApi(h);
     workflowsBefore = await workflowCount(h, 'support-bot');
   });
@@ -161,7 +161,7 @@ describe('HTTP API: bad input', () => {
   });
 
   it('when an operator submits or an agent records a decision, then 403', async () => {
-    const operatorSubmit = await refusedSubmit({ token: ADMIN_TOKEN, body: refund });
+    const operatorSubmit = await refusedSubmit({ token: operatorToken(h, 'erin'), body: refund });
     const agentDecision = await call(api, 'POST', `/v1/action-requests/req_${'a'.repeat(32)}/decisions`, {
       token: TEST_AGENT_KEY,
       body: { decision: 'approve', approver: 'alice' },

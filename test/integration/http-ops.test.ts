@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_AGENT_KEY, testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
-import { ADMIN_TOKEN, call, eventually, startApi, type ActionRequestResource, type Api } from './http-support';
+import { call, eventually, operatorToken, startApi, type ActionRequestResource, type Api } from './http-support';
 
 type Readiness = { ready: boolean; checks: Record<string, string> };
 type Schema = Record<string, unknown> & {
@@ -42,7 +42,7 @@ describe('HTTP API: operations', () => {
     process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_ops_secret_77aa';
     target = await startTargetServer();
     const config = testConfig({ targetHost: target.host });
-    h = await startHarness({ config });
+    h = await startHarness({ config, identity: {} });
     // A raw-body reader stands in for Bolt's receiver: it only works if no parser consumed the stream first.
     const slackHandler = (req: Request, res: Response) => {
       let raw = '';
@@ -187,7 +187,7 @@ describe('HTTP API: operations', () => {
     expect(metrics.text).toMatch(/^process_cpu_user_seconds_total /m);
     expect(metrics.text).not.toContain('cus_1');
 
-    await call(api, 'POST', `/v1/action-requests/${pending.json.id}/cancel`, { token: ADMIN_TOKEN });
+    await call(api, 'POST', `/v1/action-requests/${pending.json.id}/cancel`, { token: operatorToken(h, 'erin') });
     const after = await eventually(
       () => call(api, 'GET', '/metrics'),
       (r) => /^countersign_pending_approvals 0$/m.test(r.text),

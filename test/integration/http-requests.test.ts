@@ -6,10 +6,10 @@ import { OTHER_AGENT_KEY, TEST_AGENT_KEY, testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
 import {
-  ADMIN_TOKEN,
   TEMPORAL_UI_URL,
   call,
   eventually,
+  operatorToken,
   startApi,
   type ActionRequestResource,
   type Api,
@@ -49,7 +49,7 @@ describe('HTTP API: request lifecycle', () => {
   beforeAll(async () => {
     process.env.COUNTERSIGN_TEST_BILLING_TOKEN = BILLING_TOKEN;
     target = await startTargetServer();
-    h = await startHarness({ config: testConfig({ targetHost: target.host }) });
+    h = await startHarness({ config: testConfig({ targetHost: target.host }), identity: {} });
     api = await startApi(h);
   });
   afterAll(async () => {
@@ -66,7 +66,7 @@ describe('HTTP API: request lifecycle', () => {
     });
   const decide = (id: string, decision: 'approve' | 'reject', approver: string, reason?: string) =>
     call<ActionRequestResource>(api, 'POST', `/v1/action-requests/${id}/decisions`, {
-      token: ADMIN_TOKEN,
+      token: operatorToken(h, approver),
       body: { decision, approver, ...(reason ? { reason } : {}) },
     });
 
@@ -218,7 +218,9 @@ describe('HTTP API: request lifecycle', () => {
       token: TEST_AGENT_KEY,
     });
     expect(still.json.status).toBe('pending_approval');
-    await call<ActionRequestResource>(api, 'POST', `/v1/action-requests/${json.id}/cancel`, { token: ADMIN_TOKEN });
+    await call<ActionRequestResource>(api, 'POST', `/v1/action-requests/${json.id}/cancel`, {
+      token: operatorToken(h, 'erin'),
+    });
   });
 
   it('when agents and the operator list requests, then agents see their own and the operator sees all, filterable', async () => {
@@ -230,7 +232,7 @@ describe('HTTP API: request lifecycle', () => {
     expect(theirs.status).toBe(201);
 
     const all = await eventually(
-      () => call<RequestList>(api, 'GET', '/v1/action-requests?limit=500', { token: ADMIN_TOKEN }),
+      () => call<RequestList>(api, 'GET', '/v1/action-requests?limit=500', { token: operatorToken(h, 'erin') }),
       (r) => [mine.json.id, theirs.json.id].every((id) => r.json.items.some((i) => i.id === id)),
     );
     expect(new Set(all.json.items.map((i) => i.agent))).toEqual(new Set(['support-bot', 'other-bot']));
@@ -243,7 +245,9 @@ describe('HTTP API: request lifecycle', () => {
     });
     expect(otherSneaky.json.items.every((i) => i.agent === 'other-bot')).toBe(true);
 
-    const byAgent = await call<RequestList>(api, 'GET', '/v1/action-requests?agent=other-bot', { token: ADMIN_TOKEN });
+    const byAgent = await call<RequestList>(api, 'GET', '/v1/action-requests?agent=other-bot', {
+      token: operatorToken(h, 'erin'),
+    });
     expect(byAgent.json.items.length).toBeGreaterThan(0);
     expect(byAgent.json.items.every((i) => i.agent === 'other-bot')).toBe(true);
 
@@ -271,7 +275,7 @@ describe('HTTP API: request lifecycle', () => {
       BILLING_TOKEN,
       TEST_AGENT_KEY,
       OTHER_AGENT_KEY,
-      ADMIN_TOKEN,
+      ...Object.values(h.identity?.operatorTokens ?? {}),
       'customer-5c1d',
       'subj-7f3a91',
     ]) {
@@ -288,7 +292,10 @@ describe('HTTP API: expiry', () => {
   beforeAll(async () => {
     process.env.COUNTERSIGN_TEST_BILLING_TOKEN = BILLING_TOKEN;
     target = await startTargetServer();
-    h = await startHarness({ config: testConfig({ targetHost: target.host, expireAfter: '2s' }) });
+    h = await startHarness({
+      config: testConfig({ targetHost: target.host, expireAfter: '2s' }),
+      identity: {},
+    });
     api = await startApi(h);
   });
   afterAll(async () => {
@@ -311,7 +318,7 @@ describe('HTTP API: expiry', () => {
     expect(final.json.status).toBe('expired');
     expect(final.json).not.toHaveProperty('expiresAt');
     const late = await call<ActionRequestResource>(api, 'POST', `/v1/action-requests/${submitted.json.id}/decisions`, {
-      token: ADMIN_TOKEN,
+      token: operatorToken(h, 'alice'),
       body: { decision: 'approve', approver: 'alice' },
     });
     expect(late.status).toBe(409);

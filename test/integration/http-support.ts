@@ -9,6 +9,7 @@ import type { ActionRequestResource, ActionRequestSummaryResource, Problem } fro
 import { requestIdFor } from '../../src/requests';
 import type { Harness } from '../support/harness';
 
+/** The bootstrap token the API is started with (it only creates the first operator). */
 export const ADMIN_TOKEN = 'cs_test_admin_token_5f1e2d';
 export const TEMPORAL_UI_URL = 'http://temporal-ui.test:8233';
 
@@ -17,11 +18,36 @@ export interface Api {
   close(): Promise<void>;
 }
 
-/** Serves createHttpApp over the harness on a random loopback port. */
+/** A person's personal operator token in a harness started with `identity`. */
+export function operatorToken(h: Harness, person: string): string {
+  const token = h.identity?.operatorTokens[person];
+  if (!token) throw new Error(`no operator token for ${person}: start the harness with identity`);
+  return token;
+}
+
+/**
+ * Serves createHttpApp over the harness on a random loopback port, wired as the product wires it when the harness has
+ * identity (identity authenticator, token endpoint, operator API, kill switches and rate limits at submit).
+ */
 export async function startApi(h: Harness, overrides: Partial<HttpDeps> = {}): Promise<Api> {
+  const identity = h.identity;
   const app = createHttpApp({
     service: h.service,
-    authenticator: createApiKeyAuthenticator({ agents: h.agents, adminToken: ADMIN_TOKEN }),
+    authenticator: identity?.identity.authenticator ?? createApiKeyAuthenticator({ agents: h.agents }),
+    ...(identity
+      ? {
+          identity: {
+            identity: identity.identity,
+            adminToken: ADMIN_TOKEN,
+            cancelInScope: (scope, input) =>
+              identity.identity.killSwitches.cancelInScope(h.client, scope, {
+                ...input,
+                taskQueue: h.taskQueues.control,
+              }),
+          },
+          receiptJwks: () => identity.receipts.jwks(),
+        }
+      : {}),
     config: h.config,
     catalog: h.catalog,
     logger: h.logger,

@@ -6,10 +6,12 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ExecutionGuard } from '../../activities';
-import type { CredentialResolver } from '../../activities/connectors';
+import { createCredentialResolver, type ConnectorDeps, type CredentialResolver } from '../../activities/connectors';
 import { createConfigAgentDirectory, type AgentDirectory } from '../../src/agents';
 import { ActionCatalog } from '../../src/catalog';
 import type { CountersignConfig } from '../../src/config/schema';
+import type { DatabaseHandle, Dialect } from '../../src/db/database';
+import { createIdentity, type Identity, type IdentityOptions } from '../../src/identity';
 import { createLogger, type Logger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import { createLogNotifier, type Notifier } from '../../src/notifier';
@@ -17,6 +19,17 @@ import { PolicyEngine } from '../../src/policy/engine';
 import { createRequestService, type RequestService } from '../../src/requests';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorkers, prefixedTaskQueues, type TaskQueues } from '../../src/temporal/worker';
+import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/receipts';
+import { createExecutionRecorder, createUsagePolicy, type UsagePolicy } from '../../src/usage';
+import {
+  createMasterKeyring,
+  createVault,
+  createVaultCredentialResolver,
+  generateMasterKey,
+  parseMasterKey,
+  type Vault,
+} from '../../src/vault';
+import { openTestDatabase } from '../identity/databases';
 
 export interface HarnessOptions {
   config: CountersignConfig;
@@ -26,7 +39,45 @@ export interface HarnessOptions {
   credentials?: CredentialResolver;
   /** Start without workers (to park requests with nobody polling). */
   noWorkers?: boolean;
+  /**
+   * Agent identity over a fresh database, wired as the product wires it: the registry as the agent directory, the
+   * kill-switch guard, usage budgets and signals, the vault and approval receipts; every person is an operator.
+   */
+  identity?: HarnessIdentityOptions;
 }
+
+export interface HarnessIdentityOptions {
+  /** sqlite (default) or postgres. */
+  dialect?: Dialect;
+  /** Overrides of the test defaults (no caches, a generous default rate, API keys allowed). */
+  options?: Partial<IdentityOptions>;
+  /** Vault secrets to store before the workers start (a master key is generated). */
+  secrets?: Record<string, string>;
+}
+
+/** The identity side of a harness. */
+export interface HarnessIdentity {
+  identity: Identity;
+  database: DatabaseHandle;
+  vault: Vault;
+  usage: UsagePolicy;
+  receipts: ReceiptSigner;
+  /** Each person's personal operator token. */
+  operatorTokens: Record<string, string>;
+}
+
+/** Identity options for tests: nothing cached, so a change is seen by the next call; a rate no test meets by accident. */
+export const TEST_IDENTITY_OPTIONS: IdentityOptions = {
+  tokenTtlMs: 10 * 60_000,
+  audience: 'countersign-test',
+  issuer: 'countersign-test',
+  signingKeyRotationMs: 30 * 24 * 3600_000,
+  secretOverlapMs: 3600_000,
+  agentCacheMs: 0,
+  killSwitchCacheMs: 0,
+  defaultRateLimit: '1000/s',
+  allowApiKeys: true,
+};
 
 export interface Harness {
   config: CountersignConfig;
@@ -39,6 +90,8 @@ export interface Harness {
   metrics: Metrics;
   taskQueues: TaskQueues;
   agents: AgentDirectory;
+  /** Present when started with `identity`. */
+  identity?: HarnessIdentity;
   logger: Logger;
   logLines: string[];
   startWorkers(): Promise<void>;
@@ -65,9 +118,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const client = new Client({ connection, namespace: 'default' });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
-  const agents = options.agents ?? createConfigAgentDirectory(options.config);
+  const identity = options.identity ? await startIdentity(options.config, options.identity, logger) : undefined;
+  const agents = options.agents ?? identity?.identity.directory ?? createConfigAgentDirectory(options.config);
+  const guard = options.guard ?? identity?.identity.killSwitches.guard;
   const catalog = ActionCatalog.compile(options.config);
-  const policy = PolicyEngine.compile(options.config);
+  const policy = PolicyEngine.compile(options.config, identity ? { extend: (env) => identity.usage.extend(env) } : {});
   const metrics = createMetrics();
   const service = createRequestService({
     client,
@@ -77,7 +132,20 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     taskQueues,
     logger,
     observer: metrics.observer,
+    ...(identity ? { policyExtras: (a, body) => identity.usage.policyExtras(a, body) } : {}),
   });
+  const connectorDeps: Omit<ConnectorDeps, 'config' | 'logger'> = identity
+    ? {
+        credentials: createVaultCredentialResolver({
+          vault: identity.vault,
+          fallback: options.credentials ?? createCredentialResolver(),
+        }),
+        callHeaders: (input, call) => identity.receipts.callHeaders(input, call),
+        recorder: createExecutionRecorder(identity.usage.store),
+      }
+    : options.credentials
+      ? { credentials: options.credentials }
+      : {};
 
   let workers: Worker[] = [];
   let running: Promise<unknown>[] = [];
@@ -93,9 +161,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         logger,
         agents,
         notifier: options.notifier ?? createLogNotifier(logger),
-        ...(options.guard ? { guard: options.guard } : {}),
+        ...(guard ? { guard } : {}),
       },
-      connectorDeps: options.credentials ? { credentials: options.credentials } : {},
+      connectorDeps,
       workflowBundle: { codePath: bundlePath },
     });
     running = workers.map((w) => w.run());
@@ -117,6 +185,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     metrics,
     taskQueues,
     agents,
+    ...(identity ? { identity } : {}),
     logger,
     logLines,
     startWorkers,
@@ -125,6 +194,39 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await stopWorkers();
       await nativeConnection.close();
       await connection.close();
+      await identity?.database.close();
     },
+  };
+}
+
+async function startIdentity(
+  config: CountersignConfig,
+  options: HarnessIdentityOptions,
+  logger: Logger,
+): Promise<HarnessIdentity> {
+  const database = await openTestDatabase(options.dialect ?? 'sqlite');
+  const identity = await createIdentity({
+    db: database.db,
+    config,
+    logger,
+    ...TEST_IDENTITY_OPTIONS,
+    ...options.options,
+  });
+  const vault = createVault({
+    db: database.db,
+    keyring: createMasterKeyring(parseMasterKey(generateMasterKey(), 'test master key')),
+  });
+  for (const [id, value] of Object.entries(options.secrets ?? {})) await vault.put({ id, value, by: 'test' });
+  const operatorTokens: Record<string, string> = {};
+  for (const person of Object.keys(config.people)) {
+    operatorTokens[person] = (await identity.operators.create({ id: person }, 'test')).token;
+  }
+  return {
+    identity,
+    database,
+    vault,
+    usage: createUsagePolicy({ config, db: database.db }),
+    receipts: createReceiptSigner({ key: await generateReceiptKey(), issuer: 'countersign-test' }),
+    operatorTokens,
   };
 }
