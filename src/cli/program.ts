@@ -3,14 +3,12 @@
 // operator commands start quickly.
 import { Command, CommanderError, Option } from 'commander';
 import { loadCore, type Core } from '../app/core';
-import { readDevAdminToken } from '../app/dev-secrets';
 import { createDevLogStream } from '../app/dev-log';
 import { configJsonSchema } from '../app/config-json-schema';
 import { loadSettings, type Settings } from '../config/settings';
 import { REQUEST_STATUSES } from '../contracts/types';
-import { AppError } from '../errors';
 import { createLogger, type Logger } from '../logger';
-import { createOperatorClient } from './operator-client';
+import { operatorClientFor, registerIdentityCommands } from './identity-commands';
 import { formatRequest, formatRequestList, printError, processIo, type CliIo } from './output';
 import { dryRunPolicy, formatPolicyTestReport, readPolicyTestRequest } from './policy-test';
 
@@ -129,21 +127,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 
   const apiOption = () =>
     new Option('--api <url>', 'base URL of the Countersign API (default: http://127.0.0.1:$PORT)');
-  const operator = (opts: { api?: string }) => {
-    const s = getSettings();
-    const token = s.COUNTERSIGN_ADMIN_TOKEN ?? readDevAdminToken(s.COUNTERSIGN_DATA_DIR);
-    if (!token) {
-      throw new AppError('unauthorized', 'no operator token', {
-        errors: [
-          {
-            path: 'COUNTERSIGN_ADMIN_TOKEN',
-            message: `not set, and no token from \`countersign dev\` in ${s.COUNTERSIGN_DATA_DIR}; set it to the API's operator token`,
-          },
-        ],
-      });
-    }
-    return createOperatorClient({ baseUrl: opts.api ?? `http://127.0.0.1:${s.PORT}`, token });
-  };
+  // A personal operator token (COUNTERSIGN_OPERATOR_TOKEN; in dev, the one `countersign dev` keeps for --as).
+  const operator = (opts: { api?: string; as?: string }) => operatorClientFor(getSettings(), opts);
 
   const requests = program.command('requests').description('Read requests through the operator API.');
   requests
@@ -187,15 +172,25 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     program
       .command(`${decision} <id>`)
       .description(`${decision === 'approve' ? 'Approve' : 'Reject'} a pending request as an approver (operator API).`)
-      .requiredOption('--as <approver>', 'person id of the approver (a key of `people` in the config)')
+      .option(
+        '--as <person>',
+        'decide as this person: in dev, with the operator token `countersign dev` keeps for them; otherwise it must ' +
+          'be the owner of COUNTERSIGN_OPERATOR_TOKEN (decisions are always recorded as the token’s owner)',
+      )
       .option('--reason <text>', 'why; recorded in the history')
       .option('--json', 'print JSON')
       .addOption(apiOption())
-      .action(async (id: string, opts: { as: string; reason?: string; json?: boolean; api?: string }) => {
-        const request = await operator(opts).decide(id, { decision, approver: opts.as, reason: opts.reason });
+      .action(async (id: string, opts: { as?: string; reason?: string; json?: boolean; api?: string }) => {
+        const request = await operator(opts).decide(id, {
+          decision,
+          ...(opts.as ? { approver: opts.as } : {}),
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        });
         io.out(opts.json ? JSON.stringify(request, null, 2) : formatRequest(request));
       });
   }
+
+  registerIdentityCommands(program, { io, settings: getSettings, operator });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -75,7 +75,8 @@ describe('countersign dev with TEMPORAL_ADDRESS set', () => {
     });
     return (await response.json()) as { id: string; status: string };
   };
-  const operatorEnv = () => ({ COUNTERSIGN_ADMIN_TOKEN: ADMIN_TOKEN });
+  // The CLI acts with the personal operator tokens `countersign dev` keeps in the data directory (--as picks one).
+  const operatorEnv = () => ({ COUNTERSIGN_DATA_DIR: dataDir });
 
   beforeAll(async () => {
     target = await startTargetServer();
