@@ -327,7 +327,9 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
     .option('--json', 'print JSON')
     .addOption(apiOption())
     .addOption(asOption())
-    .action(async (opts: { history?: boolean; json?: boolean; api?: string; as?: string }) => {
+    .action(async (_opts: unknown, command: Command) => {
+      // `kill` has the same --api/--as/--json options and takes them wherever they stand on the line.
+      const opts = command.optsWithGlobals<{ history?: boolean; json?: boolean; api?: string; as?: string }>();
       const switches = await deps.operator(opts).killSwitches(Boolean(opts.history));
       print(opts.json, switches, () => formatKillSwitches(switches));
     });
