@@ -4,6 +4,7 @@ import { installTemporalRuntime } from '../src/temporal/runtime';
 import { startLocalTemporal } from '../test/support/local-temporal';
 import { runPipelineBench } from './pipeline';
 import { runPolicyBench } from './policy';
+import { runSlackBench } from './slack';
 import { fmt } from './stats';
 
 const quick = process.argv.includes('--quick');
@@ -40,6 +41,24 @@ try {
   line(`  HTTP submit: p50 ${fmt(figures.submitP50ms, 2)} ms, p99 ${fmt(figures.submitP99ms, 2)} ms`);
   line(`  bare workflow.start: p50 ${fmt(figures.bareStartP50ms, 2)} ms, p99 ${fmt(figures.bareStartP99ms, 2)} ms`);
   line(`  ratio p50: ${fmt(figures.submitP50ms / figures.bareStartP50ms, 2)}`);
+  line('');
+  const slack = await runSlackBench(env.address, { samples: quick ? 15 : 50, warmup: quick ? 3 : 5 });
+  line(`B3 Slack approval, signed click → execution start (sequential, ${slack.samples} samples, quorum 1)`);
+  line(
+    `  governed (POST /slack/events → connector activity starts): p50 ${fmt(slack.clickP50ms, 2)} ms, p99 ${fmt(slack.clickP99ms, 2)} ms (${slack.executedOnce} executed once)`,
+  );
+  line(
+    `    of which POST → decision signal sent: p50 ${fmt(slack.toSignalP50ms, 0)} ms, p99 ${fmt(slack.toSignalP99ms, 0)} ms`,
+  );
+  line(
+    `  bare Temporal (signal → activity starts): p50 ${fmt(slack.bareSignalP50ms, 2)} ms, p99 ${fmt(slack.bareSignalP99ms, 2)} ms`,
+  );
+  line(
+    `  ratio p50: ${fmt(slack.clickP50ms / slack.bareSignalP50ms, 2)}, p99: ${fmt(slack.clickP99ms / slack.bareSignalP99ms, 2)}  (bar: ≤ 1.5)`,
+  );
+  line('');
+  line('B4 Slack ack latency (POST /slack/events → HTTP response, Bolt acks first)');
+  line(`  p50 ${fmt(slack.ackP50ms, 2)} ms, p99 ${fmt(slack.ackP99ms, 2)} ms  (bar: p99 ≤ 50 ms)`);
 } finally {
   await env.teardown();
 }
