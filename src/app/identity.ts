@@ -73,6 +73,7 @@ export async function openIdentityRuntime(options: {
       // Token signing keys are sealed under the master key where there is one; see the README on setting it early.
       ...(keyring ? { keyProtector: createVaultKeyProtector(keyring) } : {}),
     });
+    await resealSigningKeyIfNeeded(identity, database, keyring ? 'vault' : 'none', logger);
     const vault = createVault({ db: database.db, ...(keyring ? { keyring } : {}) });
     const usage = createUsagePolicy({ config: core.config, db: database.db });
     const receipts = createReceiptSigner({
@@ -111,6 +112,32 @@ export async function openIdentityRuntime(options: {
     await database.close();
     throw err;
   }
+}
+
+/**
+ * A signing key is read only by the protector that sealed it. When the master key was set (or removed) since the
+ * current key was made, a fresh key sealed the new way takes over; tokens signed with the old one still verify with
+ * its public half until they expire.
+ */
+async function resealSigningKeyIfNeeded(
+  identity: Identity,
+  database: DatabaseHandle,
+  protection: 'vault' | 'none',
+  logger: Logger,
+): Promise<void> {
+  const current = await database.db
+    .selectFrom('signing_keys')
+    .select(['kid', 'protection'])
+    .where('rotated_at', 'is', null)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!current || current.protection === protection) return;
+  const kid = await identity.signingKeys.rotate();
+  logger.warn(
+    { previous: current.kid, previousProtection: current.protection, kid, protection },
+    'token signing key replaced: the master key setting changed since it was made',
+  );
 }
 
 async function masterKeyring(settings: Settings, devMode: boolean): Promise<MasterKeyring | undefined> {
