@@ -90,6 +90,10 @@ export function createTokenService(deps: TokenServiceDeps) {
     throw new Error('access token lifetime must be within 15 minutes');
   const clock = deps.clock ?? systemClock;
   const tolerance = deps.clockToleranceSeconds ?? 5;
+  // Tokens whose signature and claims verified, until they expire: an agent sends the same token for minutes, and the
+  // signature of an exact string under a known key cannot change. Times and the key are re-checked on every use, and
+  // the agent's standing is always read (below), so nothing a cache hit skips could have changed the answer.
+  const verified = new Map<string, { claims: AccessTokenClaims; kid: string; notBeforeMs: number; untilMs: number }>();
 
   /** Signs an access token for an agent, granting the requested actions (default: all it may request). */
   async function issueFor(
@@ -166,6 +170,11 @@ export function createTokenService(deps: TokenServiceDeps) {
 
   /** Verifies an agent access token and the agent's current standing; throws TokenError with the reason. */
   async function verify(token: string): Promise<VerifiedAgentToken> {
+    const hit = verified.get(token);
+    const nowMs = clock().getTime();
+    if (hit && nowMs >= hit.notBeforeMs && nowMs < hit.untilMs && (await deps.keys.verificationKey(hit.kid))) {
+      return standing(hit.claims, hit.kid);
+    }
     let payload: JWTPayload;
     let kid = '';
     try {
@@ -196,6 +205,31 @@ export function createTokenService(deps: TokenServiceDeps) {
     const claims = payload as AccessTokenClaims;
     if (typeof claims.scope !== 'string' || typeof claims.sub !== 'string')
       throw new TokenError('malformed', 'bad claims');
+    remember(token, claims, kid, nowMs);
+    return standing(claims, kid);
+  }
+
+  /** Caches a verified token until its expiry (or its maximum age, whichever is first), bounded in size. */
+  function remember(token: string, claims: AccessTokenClaims, kid: string, nowMs: number): void {
+    if (verified.size >= MAX_VERIFIED_TOKENS) {
+      for (const [t, v] of verified) if (v.untilMs <= nowMs) verified.delete(t);
+      // Still full of live tokens: drop the oldest half; they are verified again on their next use.
+      if (verified.size >= MAX_VERIFIED_TOKENS) {
+        let drop = verified.size / 2;
+        for (const t of verified.keys()) {
+          if (drop-- <= 0) break;
+          verified.delete(t);
+        }
+      }
+    }
+    const iat = typeof claims.iat === 'number' ? claims.iat : 0;
+    const untilMs = Math.min((claims.exp ?? 0) * 1000, (iat + Math.floor(MAX_TOKEN_TTL_MS / 1000)) * 1000);
+    const notBeforeMs = (typeof claims.nbf === 'number' ? claims.nbf : iat) * 1000;
+    verified.set(token, { claims, kid, notBeforeMs, untilMs });
+  }
+
+  /** The agent behind verified claims, if it may act now. */
+  async function standing(claims: AccessTokenClaims, kid: string): Promise<VerifiedAgentToken> {
     const agent = await deps.directory.lookup(claims.sub);
     if (!agent || agent.status !== 'active') throw new TokenError('agent_inactive', 'agent is not active');
     const scopes = claims.scope.split(' ').filter(Boolean);
@@ -209,6 +243,9 @@ export function createTokenService(deps: TokenServiceDeps) {
 }
 
 export type TokenService = ReturnType<typeof createTokenService>;
+
+/** Most verified tokens kept (one per live agent token is typical; a few KiB each). */
+const MAX_VERIFIED_TOKENS = 10_000;
 
 /** True when a bearer credential has the shape of a JWT (three base64url parts). */
 export function looksLikeJwt(credential: string): boolean {
