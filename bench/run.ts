@@ -2,6 +2,7 @@
 import { createLogger } from '../src/logger';
 import { installTemporalRuntime } from '../src/temporal/runtime';
 import { startLocalTemporal } from '../test/support/local-temporal';
+import { runIdentityBench } from './identity';
 import { runPipelineBench } from './pipeline';
 import { runPolicyBench } from './policy';
 import { runSlackBench } from './slack';
@@ -33,7 +34,9 @@ try {
     latencySamples: quick ? 20 : 100,
   });
   line(`B1 allowed-request throughput, ${figures.requests} requests, ${figures.concurrency} in flight`);
-  line(`  governed (HTTP submit → executed): ${fmt(figures.governedPerSecond)} req/s (${figures.governedSucceeded} succeeded)`);
+  line(
+    `  governed (HTTP submit → executed): ${fmt(figures.governedPerSecond)} req/s (${figures.governedSucceeded} succeeded)`,
+  );
   line(`  bare Temporal (workflow + 1 activity): ${fmt(figures.barePerSecond)} req/s`);
   line(`  ratio: ${fmt(figures.throughputRatio, 2)}  (bar: ≥ 0.8)`);
   line('');
@@ -59,6 +62,22 @@ try {
   line('');
   line('B4 Slack ack latency (POST /slack/events → HTTP response, Bolt acks first)');
   line(`  p50 ${fmt(slack.ackP50ms, 2)} ms, p99 ${fmt(slack.ackP99ms, 2)} ms  (bar: p99 ≤ 50 ms)`);
+  line('');
+  const id = await runIdentityBench(env.address, { samples: quick ? 150 : 1000 });
+  line(`B9 identity overhead on submit latency (sequential, alternating, ${id.samples} samples per path)`);
+  line(`  API key (core path): p50 ${fmt(id.apiKeyP50ms, 2)} ms, p99 ${fmt(id.apiKeyP99ms, 2)} ms`);
+  line(
+    `  access token + registry + kill switch + rate limit: p50 ${fmt(id.tokenP50ms, 2)} ms, p99 ${fmt(id.tokenP99ms, 2)} ms`,
+  );
+  line(`  difference: p50 ${fmt(id.p50DifferenceMs, 2)} ms, p99 ${fmt(id.p99DifferenceMs, 2)} ms  (bar: p99 ≤ 1 ms)`);
+  line(
+    `  p99 difference per round: ${id.roundP99DifferencesMs.map((d) => fmt(d, 2)).join(', ')} ms (the spread is noise)`,
+  );
+  line(
+    `  in-process: a token's first use (signature) p50 ${fmt(id.firstUseP50us, 0)} µs, p99 ${fmt(id.firstUseP99us, 0)} µs; ` +
+      `reused p50 ${fmt(id.verifyP50us, 0)} µs, p99 ${fmt(id.verifyP99us, 0)} µs; ` +
+      `all submit checks p50 ${fmt(id.submitChecksP50us, 0)} µs, p99 ${fmt(id.submitChecksP99us, 0)} µs`,
+  );
 } finally {
   await env.teardown();
 }
