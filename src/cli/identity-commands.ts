@@ -377,6 +377,16 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
   write('put');
   write('rotate');
   secrets
+    .command('rewrap')
+    .description(
+      'After a master key rotation: re-wrap every data key under COUNTERSIGN_MASTER_KEY (the retired key in ' +
+        'COUNTERSIGN_MASTER_KEY_PREVIOUS until this has run).',
+    )
+    .action(async () => {
+      const { rewrapped, total } = await withVault(deps.settings(), true, (vault) => vault.rewrap());
+      io.out(`${rewrapped} of ${total} secret versions re-wrapped under the current master key`);
+    });
+  secrets
     .command('list')
     .description('Secrets with their versions and who stored them; never values.')
     .option('--json', 'print JSON')
