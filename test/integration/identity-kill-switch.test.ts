@@ -14,7 +14,7 @@ import {
   type Api,
   type Problem,
 } from './http-support';
-import { largeRefund, smallRefund, submitAs } from './identity-support';
+import { databasesUnderTest, largeRefund, smallRefund, submitAs } from './identity-support';
 
 const PARKED = 50;
 
@@ -28,7 +28,7 @@ interface Switches {
   history?: (Engaged['killSwitch'] & { liftedBy?: string; liftReason?: string })[];
 }
 
-describe('kill switch over the operator API', () => {
+describe.each(await databasesUnderTest())('kill switch over the operator API [%s]', (dialect) => {
   let target: TargetServer;
   let h: Harness;
   let api: Api;
@@ -37,7 +37,7 @@ describe('kill switch over the operator API', () => {
   beforeAll(async () => {
     process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_kill_switch_secret_0c4e';
     target = await startTargetServer();
-    h = await startHarness({ config: testConfig({ targetHost: target.host }), identity: {} });
+    h = await startHarness({ config: testConfig({ targetHost: target.host }), identity: { dialect } });
     api = await startApi(h);
     erin = operatorToken(h, 'erin');
   });

@@ -2,7 +2,22 @@
 // submit as an agent. Everything goes over HTTP, as a deployed agent and operator would do it.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
+import { loadSettings } from '../../src/config/settings';
+import type { Dialect } from '../../src/db/database';
+import { postgresUnavailable } from '../identity/databases';
 import { call, type ActionRequestResource, type Api, type CallResult } from './http-support';
+
+/**
+ * The databases a suite runs on: SQLite always, PostgreSQL when it answers. Under CI=true an unreachable PostgreSQL
+ * fails the suite instead of being skipped, as in the identity unit suites.
+ */
+export async function databasesUnderTest(): Promise<Dialect[]> {
+  const unavailable = await postgresUnavailable();
+  if (!unavailable) return ['sqlite', 'postgres'];
+  if (loadSettings().CI) throw new Error(unavailable);
+  process.stderr.write(`PostgreSQL half skipped: ${unavailable}\n`);
+  return ['sqlite'];
+}
 
 export interface RegisteredClient {
   clientId: string;

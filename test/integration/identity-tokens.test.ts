@@ -18,11 +18,19 @@ import {
   type Api,
   type Problem,
 } from './http-support';
-import { accessToken, largeRefund, registerAgent, smallRefund, submitAs, tokenRequest } from './identity-support';
+import {
+  accessToken,
+  databasesUnderTest,
+  largeRefund,
+  registerAgent,
+  smallRefund,
+  submitAs,
+  tokenRequest,
+} from './identity-support';
 
 const BILLING_TOKEN = 'tok_identity_tokens_secret_4b1d';
 
-describe('agent identity over HTTP', () => {
+describe.each(await databasesUnderTest())('agent identity over HTTP [%s]', (dialect) => {
   let target: TargetServer;
   let h: Harness;
   let api: Api;
@@ -31,7 +39,7 @@ describe('agent identity over HTTP', () => {
   beforeAll(async () => {
     process.env.COUNTERSIGN_TEST_BILLING_TOKEN = BILLING_TOKEN;
     target = await startTargetServer();
-    h = await startHarness({ config: testConfig({ targetHost: target.host }), identity: {} });
+    h = await startHarness({ config: testConfig({ targetHost: target.host }), identity: { dialect } });
     api = await startApi(h);
     erin = operatorToken(h, 'erin');
   });
