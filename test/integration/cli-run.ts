@@ -21,6 +21,8 @@ export function runCountersign(
     const inherited = { ...process.env };
     delete inherited.COUNTERSIGN_CONFIG;
     delete inherited.COUNTERSIGN_ADMIN_TOKEN;
+    // The child uses the database its test names (the SQLite file in its data dir unless told otherwise).
+    delete inherited.DATABASE_URL;
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       env: { ...inherited, ...env },
