@@ -13,7 +13,8 @@ import { createRequestService, type RequestService, type RequestServiceDeps } fr
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
 import type { Core } from './core';
 import type { IdentityRuntime } from './identity';
-import type { Notifications } from './notifications';
+import type { ShutdownStep } from './lifecycle';
+import { createNotifications, type Notifications } from './notifications';
 
 /** How long in-flight requests get to finish when the server closes. */
 const CLOSE_GRACE_MS = 3000;
@@ -21,6 +22,28 @@ const CLOSE_GRACE_MS = 3000;
 export interface ApiServices {
   service: RequestService;
   metrics: Metrics;
+}
+
+/** What an API process serves from: the request service, its metrics and the notifications (Slack when configured). */
+export async function createApiStack(options: {
+  settings: Settings;
+  core: Core;
+  client: Client;
+  logger: Logger;
+  policyExtras?: RequestServiceDeps['policyExtras'];
+  /** The notifications' shutdown step is added here. */
+  steps: ShutdownStep[];
+}): Promise<ApiServices & { notifications: Notifications }> {
+  const { service, metrics } = createApiServices(options);
+  const notifications = await createNotifications({
+    settings: options.settings,
+    config: options.core.config,
+    logger: options.logger,
+    service,
+    temporal: options.client,
+  });
+  options.steps.push({ name: 'notifications', run: () => notifications.close() });
+  return { service, metrics, notifications };
 }
 
 /** The request service over the Temporal client, observed by the metrics the API exposes. */

@@ -10,14 +10,13 @@ import {
   startBillingService,
   type BillingService,
 } from '../../examples/billing-service';
-import { createApiServices, startApi } from './api';
+import { createApiStack, startApi } from './api';
 import { devBanner } from './banner';
 import type { Core } from './core';
 import { devOperatorTokensDir, ensureDevOperators } from './dev-identity';
 import { generateToken } from './dev-secrets';
 import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
-import { createNotifications } from './notifications';
 import { connectTemporal, requireNative, startOrConnectTemporal } from './temporal';
 import { createOverlayCredentialResolver, startWorkers } from './workers';
 
@@ -75,20 +74,14 @@ export async function runDev(options: DevOptions): Promise<boolean> {
     });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
 
-    const { service, metrics } = createApiServices({
+    const { service, metrics, notifications } = await createApiStack({
+      settings,
       core,
       client: connections.client,
       logger,
       policyExtras: runtime.policyExtras,
+      steps,
     });
-    const notifications = await createNotifications({
-      settings,
-      config: core.config,
-      logger,
-      service,
-      temporal: connections.client,
-    });
-    steps.push({ name: 'notifications', run: () => notifications.close() });
 
     const workers = await startWorkers({
       core,

@@ -3,7 +3,7 @@
 import type { Settings } from '../config/settings';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { createApiServices, startApi } from './api';
+import { createApiStack, startApi } from './api';
 import type { Core } from './core';
 import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
@@ -37,20 +37,14 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
     steps.push({ name: 'identity database', run: () => runtime.close() });
     const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: false });
     steps.push({ name: 'temporal connection', run: () => connections.close() });
-    const { service, metrics } = createApiServices({
+    const { service, metrics, notifications } = await createApiStack({
+      settings,
       core,
       client: connections.client,
       logger,
       policyExtras: runtime.policyExtras,
+      steps,
     });
-    const notifications = await createNotifications({
-      settings,
-      config: core.config,
-      logger,
-      service,
-      temporal: connections.client,
-    });
-    steps.push({ name: 'notifications', run: () => notifications.close() });
     if (!settings.COUNTERSIGN_ADMIN_TOKEN && (await runtime.identity.operators.list()).length === 0) {
       logger.warn('no operator exists and COUNTERSIGN_ADMIN_TOKEN is not set: nobody can create the first operator');
     }
