@@ -3,7 +3,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { CountersignConfig } from '../config/schema';
 import type { RiskTier } from '../contracts/types';
-import type { AgentChangeRow, AgentRow, Database } from '../db/schema';
+import type { AgentChangeRow, AgentRow, Database, NewAgentRow } from '../db/schema';
 import { AppError, type FieldIssue } from '../errors';
 import { parseRate } from './rate-limiter';
 import { systemClock, type Clock } from './secrets';
@@ -89,6 +89,27 @@ export function riskTierFor(config: CountersignConfig, actions: readonly string[
 }
 
 /** Appends to an agent's change log inside the caller's transaction. */
+/**
+ * Inserts an agent unless one with its id exists, and logs the change in the same transaction. Returns whether it was
+ * inserted: another replica may insert the same id at the same moment, and the first insert wins.
+ */
+async function insertAgentIfAbsent(
+  db: Kysely<Database>,
+  row: NewAgentRow,
+  change: { change: string; details: Record<string, unknown> },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const result = await trx
+      .insertInto('agents')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return false;
+    await recordAgentChange(trx, { agentId: row.id, at: row.created_at, actor: row.created_by, ...change });
+    return true;
+  });
+}
+
 export async function recordAgentChange(
   trx: Kysely<Database> | Transaction<Database>,
   entry: { agentId: string; at: string; actor: string; change: string; details?: Record<string, unknown> },
@@ -163,37 +184,26 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     validate(input, true);
     const now = clock().toISOString();
     const allowedActions = unique(input.allowedActions);
-    const inserted = await db.transaction().execute(async (trx) => {
-      const result = await trx
-        .insertInto('agents')
-        .values({
-          id: input.id,
-          name: input.name ?? input.id,
-          owner: input.owner,
-          description: input.description ?? '',
-          risk_tier: input.riskTier ?? 'medium',
-          allowed_actions: JSON.stringify(allowedActions),
-          status: 'active',
-          status_reason: null,
-          rate_limit: input.rateLimit ?? null,
-          source,
-          created_at: now,
-          created_by: actor,
-          updated_at: now,
-          last_active_at: null,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .executeTakeFirst();
-      if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-      await recordAgentChange(trx, {
-        agentId: input.id,
-        at: now,
-        actor,
-        change: 'created',
-        details: { owner: input.owner, allowedActions, riskTier: input.riskTier ?? 'medium' },
-      });
-      return true;
-    });
+    const inserted = await insertAgentIfAbsent(
+      db,
+      {
+        id: input.id,
+        name: input.name ?? input.id,
+        owner: input.owner,
+        description: input.description ?? '',
+        risk_tier: input.riskTier ?? 'medium',
+        allowed_actions: JSON.stringify(allowedActions),
+        status: 'active',
+        status_reason: null,
+        rate_limit: input.rateLimit ?? null,
+        source,
+        created_at: now,
+        created_by: actor,
+        updated_at: now,
+        last_active_at: null,
+      },
+      { change: 'created', details: { owner: input.owner, allowedActions, riskTier: input.riskTier ?? 'medium' } },
+    );
     if (!inserted) throw new AppError('conflict', `agent "${input.id}" already exists`);
     changed(input.id);
     return (await find(input.id)) as RegisteredAgent;
@@ -299,38 +309,29 @@ export function createAgentRegistry(deps: AgentRegistryDeps) {
     for (const agent of config.agents) {
       const now = clock().toISOString();
       const riskTier = riskTierFor(config, agent.allowedActions);
-      const done = await db.transaction().execute(async (trx) => {
-        const result = await trx
-          .insertInto('agents')
-          .values({
-            id: agent.id,
-            name: agent.name ?? agent.id,
-            owner: agent.owner,
-            description: agent.description,
-            risk_tier: riskTier,
-            allowed_actions: JSON.stringify(unique(agent.allowedActions)),
-            status: agent.enabled ? 'active' : 'suspended',
-            status_reason: agent.enabled ? null : 'disabled in the config file',
-            rate_limit: null,
-            source: 'config',
-            created_at: now,
-            created_by: actor,
-            updated_at: now,
-            last_active_at: null,
-          })
-          // Another replica may seed at the same moment; the first insert wins and the others do nothing.
-          .onConflict((oc) => oc.column('id').doNothing())
-          .executeTakeFirst();
-        if (Number(result.numInsertedOrUpdatedRows ?? 0) === 0) return false;
-        await recordAgentChange(trx, {
-          agentId: agent.id,
-          at: now,
-          actor,
+      const done = await insertAgentIfAbsent(
+        db,
+        {
+          id: agent.id,
+          name: agent.name ?? agent.id,
+          owner: agent.owner,
+          description: agent.description,
+          risk_tier: riskTier,
+          allowed_actions: JSON.stringify(unique(agent.allowedActions)),
+          status: agent.enabled ? 'active' : 'suspended',
+          status_reason: agent.enabled ? null : 'disabled in the config file',
+          rate_limit: null,
+          source: 'config',
+          created_at: now,
+          created_by: actor,
+          updated_at: now,
+          last_active_at: null,
+        },
+        {
           change: 'seeded',
           details: { owner: agent.owner, allowedActions: agent.allowedActions, riskTier, enabled: agent.enabled },
-        });
-        return true;
-      });
+        },
+      );
       if (done) {
         inserted.push(agent.id);
         changed(agent.id);
