@@ -18,27 +18,35 @@ export function runCountersign(
   timeoutMs = 60_000,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const inherited = { ...process.env };
-    delete inherited.COUNTERSIGN_CONFIG;
-    delete inherited.COUNTERSIGN_ADMIN_TOKEN;
-    // The child uses the database its test names (the SQLite file in its data dir unless told otherwise).
-    delete inherited.DATABASE_URL;
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...inherited, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
+    const cli = spawnCli(args, env);
+    const timer = setTimeout(() => cli.child.kill('SIGKILL'), timeoutMs);
+    cli.child.on('error', reject);
+    cli.child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, ...cli.output() });
     });
   });
+}
+
+/**
+ * Spawns `countersign <args>` with only what its test gives it: no config, admin token, database or Temporal address
+ * inherited from the environment the tests run in (CI sets DATABASE_URL, for one).
+ */
+function spawnCli(args: string[], env: Record<string, string>) {
+  const inherited = { ...process.env };
+  for (const key of ['COUNTERSIGN_CONFIG', 'COUNTERSIGN_ADMIN_TOKEN', 'DATABASE_URL', 'TEMPORAL_ADDRESS']) {
+    delete inherited[key];
+  }
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return { child, output: () => ({ stdout, stderr }) };
 }
 
 export interface RunningCli {
@@ -51,25 +59,14 @@ export interface RunningCli {
 
 /** Starts a long-running `countersign <args>` (dev, api, worker). */
 export function startCountersign(args: string[], env: Record<string, string>): RunningCli {
-  const inherited = { ...process.env };
-  delete inherited.COUNTERSIGN_CONFIG;
-  delete inherited.COUNTERSIGN_ADMIN_TOKEN;
-  delete inherited.TEMPORAL_ADDRESS;
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...inherited, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const { child, output } = spawnCli(args, env);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
-    output: () => ({ stdout, stderr }),
+    output,
     async waitForStdout(pattern, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        const { stdout, stderr } = output();
         const match = stdout.match(pattern);
         if (match) return match;
         if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before ${pattern}:\n${stderr}`);
