@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import ms from 'ms';
 import { existingDevMasterKey, devOperatorTokensDir, readDevOperatorToken } from '../app/dev-identity';
 import type { Settings } from '../config/settings';
+import { RISK_TIERS } from '../contracts/types';
 import { openDatabase } from '../db/database';
 import { AppError } from '../errors';
 import { createVault, loadMasterKeyring, masterKeyConfigured, type SecretSummary } from '../vault';
@@ -104,7 +105,7 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
     .requiredOption('--actions <names>', 'actions it may request, comma-separated', list)
     .option('--name <name>', 'display name')
     .option('--description <text>', 'what it does')
-    .addOption(new Option('--risk <tier>', 'risk tier').choices(['low', 'medium', 'high', 'critical']))
+    .addOption(new Option('--risk <tier>', 'risk tier').choices(RISK_TIERS))
     .option('--rate <rate>', 'its own request rate, e.g. 30/m')
     .option('--json', 'print JSON')
     .addOption(apiOption())
@@ -145,7 +146,7 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
     .option('--actions <names>', 'the full list of actions it may request, comma-separated', list)
     .option('--name <name>', 'display name')
     .option('--description <text>', 'what it does')
-    .addOption(new Option('--risk <tier>', 'risk tier').choices(['low', 'medium', 'high', 'critical']))
+    .addOption(new Option('--risk <tier>', 'risk tier').choices(RISK_TIERS))
     .option('--rate <rate>', 'its own request rate (e.g. 30/m), or "default"')
     .option('--json', 'print JSON')
     .addOption(apiOption())

@@ -2,6 +2,7 @@
 // One zod schema; every key is described so the published JSON Schema documents itself.
 import ms from 'ms';
 import { z } from 'zod';
+import { RISK_TIERS } from '../contracts/types';
 
 const id = z
   .string()
@@ -21,7 +22,7 @@ const duration = z
     return parsed;
   });
 
-export const riskTierSchema = z.enum(['low', 'medium', 'high', 'critical']).describe('Risk tier of an action.');
+export const riskTierSchema = z.enum(RISK_TIERS).describe('Risk tier of an action.');
 
 const personSchema = z
   .object({
@@ -101,7 +102,10 @@ const httpActionSchema = z
 
 const actionSchema = z
   .object({
-    description: z.string().min(1).describe('What the action does; shown to approvers and to LLMs as a tool description.'),
+    description: z
+      .string()
+      .min(1)
+      .describe('What the action does; shown to approvers and to LLMs as a tool description.'),
     risk: riskTierSchema,
     connector: id.describe('Key of `connectors` that executes the action.'),
     http: httpActionSchema.optional().describe('Request template for `http` connectors.'),
@@ -182,7 +186,9 @@ const signalsSchema = z
           .describe('IANA time zone the hours are in.'),
         days: z.array(weekdaySchema).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']).describe('Working days.'),
         start: clockSchema.default('09:00').describe('Start of the working day.'),
-        end: clockSchema.default('18:00').describe('End of the working day; before `start`: the shift ends the next day.'),
+        end: clockSchema
+          .default('18:00')
+          .describe('End of the working day; before `start`: the shift ends the next day.'),
       })
       .strict()
       .optional()
@@ -210,7 +216,10 @@ export const configSchema = z
     approvers: z.record(id, approverGroupSchema).default({}).describe('Approver groups.'),
     connectors: z.record(id, connectorSchema).default({}).describe('Connectors, one per credential domain.'),
     actions: z
-      .record(z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, 'dotted lowercase name such as payments.refund'), actionSchema)
+      .record(
+        z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, 'dotted lowercase name such as payments.refund'),
+        actionSchema,
+      )
       .default({})
       .describe('The action catalog.'),
     policies: z
@@ -226,49 +235,53 @@ export const configSchema = z
     signals: signalsSchema,
   })
   .strict()
-  .superRefine((config, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    const people = new Set(Object.keys(config.people));
-    const agentIds = new Set<string>();
-    config.agents.forEach((agent, i) => {
-      if (agentIds.has(agent.id)) issue(['agents', i, 'id'], `duplicate agent id "${agent.id}"`);
-      agentIds.add(agent.id);
-      if (!people.has(agent.owner)) issue(['agents', i, 'owner'], `unknown person "${agent.owner}"`);
-      agent.allowedActions.forEach((a, j) => {
-        if (!(a in config.actions)) issue(['agents', i, 'allowedActions', j], `unknown action "${a}"`);
+  .superRefine(
+    (config, ctx) => {
+      const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+      const people = new Set(Object.keys(config.people));
+      const agentIds = new Set<string>();
+      config.agents.forEach((agent, i) => {
+        if (agentIds.has(agent.id)) issue(['agents', i, 'id'], `duplicate agent id "${agent.id}"`);
+        agentIds.add(agent.id);
+        if (!people.has(agent.owner)) issue(['agents', i, 'owner'], `unknown person "${agent.owner}"`);
+        agent.allowedActions.forEach((a, j) => {
+          if (!(a in config.actions)) issue(['agents', i, 'allowedActions', j], `unknown action "${a}"`);
+        });
       });
-    });
-    for (const [name, group] of Object.entries(config.approvers)) {
-      group.members.forEach((m, j) => {
-        if (!people.has(m)) issue(['approvers', name, 'members', j], `unknown person "${m}"`);
+      for (const [name, group] of Object.entries(config.approvers)) {
+        group.members.forEach((m, j) => {
+          if (!people.has(m)) issue(['approvers', name, 'members', j], `unknown person "${m}"`);
+        });
+      }
+      for (const [name, action] of Object.entries(config.actions)) {
+        const connector = config.connectors[action.connector];
+        if (!connector) issue(['actions', name, 'connector'], `unknown connector "${action.connector}"`);
+        else if (connector.type === 'http' && !action.http)
+          issue(['actions', name, 'http'], 'required for http connectors');
+      }
+      const ruleIds = new Set<string>();
+      config.policies.rules.forEach((rule, i) => {
+        const at = (key: string) => ['policies', 'rules', i, key];
+        if (ruleIds.has(rule.id)) issue(at('id'), `duplicate rule id "${rule.id}"`);
+        ruleIds.add(rule.id);
+        if (rule.effect === 'deny' && !rule.reason) issue(at('reason'), 'a deny rule needs a reason for the agent');
+        if (rule.effect === 'require_approval') {
+          if (!rule.approvers) issue(at('approvers'), 'require_approval needs an approver group');
+          else if (!(rule.approvers in config.approvers)) issue(at('approvers'), `unknown group "${rule.approvers}"`);
+        }
+        if (rule.escalateTo && !(rule.escalateTo in config.approvers)) {
+          issue(at('escalateTo'), `unknown group "${rule.escalateTo}"`);
+        }
+        if ((rule.escalateAfter === undefined) !== (rule.escalateTo === undefined)) {
+          issue(at('escalateTo'), 'escalateAfter and escalateTo go together');
+        }
+        for (const a of rule.match.actions ?? []) {
+          if (!a.endsWith('*') && !(a in config.actions)) issue(at('match'), `unknown action "${a}"`);
+        }
       });
-    }
-    for (const [name, action] of Object.entries(config.actions)) {
-      const connector = config.connectors[action.connector];
-      if (!connector) issue(['actions', name, 'connector'], `unknown connector "${action.connector}"`);
-      else if (connector.type === 'http' && !action.http) issue(['actions', name, 'http'], 'required for http connectors');
-    }
-    const ruleIds = new Set<string>();
-    config.policies.rules.forEach((rule, i) => {
-      const at = (key: string) => ['policies', 'rules', i, key];
-      if (ruleIds.has(rule.id)) issue(at('id'), `duplicate rule id "${rule.id}"`);
-      ruleIds.add(rule.id);
-      if (rule.effect === 'deny' && !rule.reason) issue(at('reason'), 'a deny rule needs a reason for the agent');
-      if (rule.effect === 'require_approval') {
-        if (!rule.approvers) issue(at('approvers'), 'require_approval needs an approver group');
-        else if (!(rule.approvers in config.approvers)) issue(at('approvers'), `unknown group "${rule.approvers}"`);
-      }
-      if (rule.escalateTo && !(rule.escalateTo in config.approvers)) {
-        issue(at('escalateTo'), `unknown group "${rule.escalateTo}"`);
-      }
-      if ((rule.escalateAfter === undefined) !== (rule.escalateTo === undefined)) {
-        issue(at('escalateTo'), 'escalateAfter and escalateTo go together');
-      }
-      for (const a of rule.match.actions ?? []) {
-        if (!a.endsWith('*') && !(a in config.actions)) issue(at('match'), `unknown action "${a}"`);
-      }
-    });
-  }, { when: (payload) => crossReferencesCheckable(payload.value) });
+    },
+    { when: (payload) => crossReferencesCheckable(payload.value) },
+  );
 
 /**
  * Cross-reference checks run even when some fields failed (zod skips refinements after any issue by default), so one

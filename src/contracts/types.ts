@@ -31,7 +31,9 @@ export function isTerminal(status: RequestStatus): boolean {
 
 export type PolicyEffect = 'allow' | 'deny' | 'require_approval';
 export type PolicyMode = 'enforce' | 'shadow';
-export type RiskTier = 'low' | 'medium' | 'high' | 'critical';
+/** Risk tiers, lowest first. */
+export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
+export type RiskTier = (typeof RISK_TIERS)[number];
 
 /** Where the action lands; free-form ids, never secrets. */
 export interface ActionTarget {

@@ -2,8 +2,8 @@
 // agents, their credentials, kill switches and operators. Requests are validated with these schemas and
 // /openapi.json is generated from them, like src/http/schemas.ts.
 import { z } from 'zod';
+import { RISK_TIERS } from '../contracts/types';
 
-const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
 const AGENT_STATUSES = ['active', 'suspended', 'decommissioned'] as const;
 const personId = z.string().min(1).max(64);
 const actionName = z.string().min(1).max(128);

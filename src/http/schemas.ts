@@ -1,7 +1,7 @@
 // Every shape the HTTP API reads or writes, as zod schemas: requests are validated with them, and /openapi.json is
 // generated from them, so the document cannot drift from what the API does.
 import { z } from 'zod';
-import { REQUEST_STATUSES } from '../contracts/types';
+import { REQUEST_STATUSES, RISK_TIERS } from '../contracts/types';
 import { AppError, formatPath, type ErrorCode } from '../errors';
 import { MAX_WAIT_SECONDS } from '../requests';
 
@@ -123,7 +123,7 @@ export const actionRequestSchema = z
     status: requestStatusSchema,
     action: z.string(),
     agent: z.string().describe('Id of the agent that asked.'),
-    risk: z.enum(['low', 'medium', 'high', 'critical']),
+    risk: z.enum(RISK_TIERS),
     paramsHash: z
       .string()
       .describe('sha256 over the canonical JSON (RFC 8785) of the parameters; params are not echoed.'),

@@ -2,7 +2,7 @@
 // who changed what and when. Seeded from the config file; at run time this database is the source of truth.
 import type { Kysely, Transaction } from 'kysely';
 import type { CountersignConfig } from '../config/schema';
-import type { RiskTier } from '../contracts/types';
+import { RISK_TIERS, type RiskTier } from '../contracts/types';
 import type { AgentChangeRow, AgentRow, Database, NewAgentRow } from '../db/schema';
 import { AppError, type FieldIssue } from '../errors';
 import { parseRate } from './rate-limiter';
@@ -11,7 +11,6 @@ import { systemClock, type Clock } from './secrets';
 export const AGENT_STATUSES = ['active', 'suspended', 'decommissioned'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
-const RISK_TIERS: readonly RiskTier[] = ['low', 'medium', 'high', 'critical'];
 const AGENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** An agent as the registry holds it. */
