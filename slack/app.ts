@@ -63,9 +63,9 @@ export interface SlackTuning {
   timeoutMs?: number;
   perChannelIntervalMs?: number;
   usergroupTtlMs?: number;
-  /** How long a decision may wait for the workflow's answer (default 5 s). */
+  /** How long a decision may wait for the workflow's answer (default 10 s). */
   confirmTimeoutMs?: number;
-  /** How long a state query may wait for a worker (default 2 s). */
+  /** How long a state query may wait for a worker (default 5 s). */
   queryTimeoutMs?: number;
   /** Accepted clock difference of signed requests, in seconds (default 300). */
   toleranceSeconds?: number;

@@ -310,16 +310,13 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
       const result = await deps.operator(opts).kill(scopeOf(opts), opts.reason);
       print(opts.json, result, () => {
         const k = result.killSwitch;
-        const c = result.cancelled;
         return [
           `${result.created ? 'kill switch on' : 'kill switch already on'}: ${describe(k.scope)} (${k.id})`,
           `  reason     ${k.reason}`,
           `  by         ${k.engagedBy} at ${k.engagedAt}`,
-          `  cancelled  ${c.signalled} of ${c.matched} running request${c.matched === 1 ? '' : 's'}${c.failed.length ? `, ${c.failed.length} failed (run it again)` : ''}`,
+          `  cancelling ${result.inScope} running request${result.inScope === 1 ? '' : 's'} (operation ${result.operation.id})`,
         ].join('\n');
       });
-      if (result.cancelled.failed.length > 0)
-        deps.io.err('some requests could not be cancelled; run the command again');
     });
   kill
     .command('list')

@@ -169,8 +169,10 @@ function createV1Router(deps: HttpDeps): express.Router {
         errors: [{ path: 'approver', message: `must be ${caller.id} or omitted` }],
       });
     }
-    const state = await service.decide(String(req.params.id), { ...decision, approver: caller.id });
-    res.json(presentRequest(state, links));
+    const { queued, ...state } = await service.decide(String(req.params.id), { ...decision, approver: caller.id });
+    // No worker running: a rejection is kept by Temporal and recorded when one runs again; the answer says so.
+    if (queued) res.status(202).json({ ...presentRequest(state, links), queued: true });
+    else res.json(presentRequest(state, links));
   });
 
   if (deps.identity) registerIdentityRoutes(on, deps.identity);

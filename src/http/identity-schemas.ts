@@ -199,13 +199,27 @@ export const killSwitchEngagedSchema = z
   .object({
     killSwitch: killSwitchSchema,
     created: z.boolean().describe('False when the same scope was already switched off.'),
-    cancelled: z.object({
-      matched: z.number().int().describe('Running requests found in scope.'),
-      signalled: z.number().int().describe('Requests sent the cancel signal.'),
-      failed: z.array(z.object({ requestId: z.string(), error: z.string() })),
-    }),
+    inScope: z.number().int().describe('Running requests in scope when the switch was pulled.'),
+    operation: z
+      .object({
+        id: z.string().describe('The operation that cancels them.'),
+        href: z.string().describe('Where its progress is read.'),
+      })
+      .describe('Cancelling drains after the answer; read its progress here.'),
   })
-  .describe('The switch, and the running requests it cancelled.');
+  .describe('The switch, how many running requests it reaches, and the operation that cancels them.');
+
+export const killSwitchOperationSchema = z
+  .object({
+    id: z.string(),
+    state: z.enum(['running', 'completed', 'failed', 'unknown']),
+    total: z.number().int().describe('Requests the operation reaches.'),
+    completed: z.number().int().describe('Requests sent the cancellation so far.'),
+    failed: z.number().int().describe('Requests that could not be sent it (closed meanwhile, say).'),
+    startedAt: z.string().optional(),
+    closedAt: z.string().optional(),
+  })
+  .describe('Progress of a kill switch’s cancellation of the running requests in its scope.');
 
 export const killSwitchListSchema = z
   .object({ active: z.array(killSwitchSchema), history: z.array(killSwitchSchema).optional() })

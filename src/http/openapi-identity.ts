@@ -12,6 +12,7 @@ import {
   issuedSecretSchema,
   jwksSchema,
   killSwitchEngagedSchema,
+  killSwitchOperationSchema,
   killSwitchLiftedSchema,
   killSwitchLiftSchema,
   killSwitchListQuerySchema,
@@ -53,6 +54,7 @@ export function identityComponents(requests: Registry, responses: Registry): voi
   responses.add(issuedSecretSchema, { id: 'IssuedClientSecret' });
   responses.add(killSwitchSchema, { id: 'KillSwitch' });
   responses.add(killSwitchEngagedSchema, { id: 'KillSwitchEngaged' });
+  responses.add(killSwitchOperationSchema, { id: 'KillSwitchOperation' });
   responses.add(killSwitchListSchema, { id: 'KillSwitchList' });
   responses.add(killSwitchLiftedSchema, { id: 'KillSwitchLifted' });
   responses.add(issuedOperatorTokenSchema, { id: 'IssuedOperatorToken' });
@@ -187,12 +189,12 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
       {
         ...body('KillSwitchRequest'),
         responses: {
-          '201': { description: 'Switched off.', content: json('KillSwitchEngaged') },
-          '200': {
-            description: 'Already off for this scope; running requests cancelled again.',
+          '202': {
+            description:
+              'Switched off (or already off: `created` false, and running requests are cancelled again). Answered at once; the running requests in scope are cancelled by an operation whose progress is at `operation.href`.',
             content: json('KillSwitchEngaged'),
           },
-          ...errors(400, 401, 403, 415, 422),
+          ...errors(400, 401, 403, 415, 422, 503),
         },
       },
     ),
@@ -213,6 +215,15 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
       responses: {
         '200': { description: 'The switches lifted.', content: json('KillSwitchLifted') },
         ...errors(400, 401, 403, 404, 415, 422),
+      },
+    }),
+  };
+  paths['/v1/kill-switches/operations/{id}'] = {
+    get: operatorOnly('Progress of a kill switch’s cancellation of running requests', 'getKillSwitchOperation', {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '200': { description: 'The operation’s progress.', content: json('KillSwitchOperation') },
+        ...errors(401, 403, 404, 503),
       },
     }),
   };

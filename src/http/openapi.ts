@@ -169,7 +169,11 @@ export function buildOpenApiDocument(opts: {
           ...secured,
           parameters: [idParam, waitParam],
           responses: {
-            '200': { description: 'The request.', content: json('ActionRequest') },
+            '200': {
+              description:
+                'The request, with each rejection’s who, reason and time. Closed requests are read from the workflow’s result (no worker needed); a terminated workflow reads `terminated`; a running request with no worker answering is read from its search attributes and memo and marked `stale`.',
+              content: json('ActionRequest'),
+            },
             ...errors(400, 401, 404, 503),
           },
         },
@@ -183,7 +187,7 @@ export function buildOpenApiDocument(opts: {
           requestBody: { required: false, content: json('CancelRequest') },
           responses: {
             '200': { description: 'The cancelled request.', content: json('ActionRequest') },
-            ...errors(400, 401, 404, 409, 415),
+            ...errors(400, 401, 404, 409, 415, 503),
           },
         },
       },
@@ -195,8 +199,16 @@ export function buildOpenApiDocument(opts: {
           parameters: [idParam],
           requestBody: { required: true, content: json('DecisionRequest') },
           responses: {
-            '200': { description: 'The request after the decision.', content: json('ActionRequest') },
-            ...errors(400, 401, 403, 404, 409, 415, 422),
+            '200': {
+              description: 'The workflow’s verdict: the request after the decision (a refusal is 409, and recorded).',
+              content: json('ActionRequest'),
+            },
+            '202': {
+              description:
+                'No worker is running: the rejection is queued durably (`queued: true`) and recorded when one runs again.',
+              content: json('ActionRequest'),
+            },
+            ...errors(400, 401, 403, 404, 409, 415, 422, 503),
           },
         },
       },
@@ -214,7 +226,8 @@ export function buildOpenApiDocument(opts: {
       '/readyz': {
         get: {
           operationId: 'readiness',
-          summary: 'Readiness: Temporal reachable and a worker polling',
+          summary:
+            'Readiness: Temporal reachable, a worker polling, and (with agent identity) the registry database answering',
           responses: {
             '200': { description: 'Ready.', content: json('Readiness') },
             '503': { description: 'Not ready.', content: json('Readiness') },

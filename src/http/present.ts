@@ -41,6 +41,12 @@ export function presentRequest(state: ActionRequestState, links?: LinkOptions): 
       })),
     },
     ...(state.expiresAt && state.status === 'pending_approval' ? { expiresAt: state.expiresAt } : {}),
+    rejections: state.rejections.map((r) => ({
+      by: r.approver,
+      ...(r.reason ? { reason: r.reason } : {}),
+      at: r.receivedAt,
+      channel: r.channel,
+    })),
     ...(state.cancellation ? { cancellation: { ...state.cancellation } } : {}),
     ...(state.outcome
       ? {
@@ -52,6 +58,7 @@ export function presentRequest(state: ActionRequestState, links?: LinkOptions): 
         }
       : {}),
     timeline: state.timeline.map((t) => ({ at: t.at, event: t.event, ...(t.detail ? { detail: t.detail } : {}) })),
+    ...(state.stale ? { stale: true } : {}),
     links: requestLinks(state.requestId, links),
   };
 }

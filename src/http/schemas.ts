@@ -133,9 +133,32 @@ export const actionRequestSchema = z
     submittedAt: z.string(),
     decision: decisionSchema,
     expiresAt: z.string().optional().describe('When a pending request expires.'),
-    cancellation: z.object({ by: z.string(), reason: z.string().optional(), at: z.string() }).optional(),
+    rejections: z
+      .array(
+        z.object({
+          by: z.string().describe('The approver who rejected.'),
+          reason: z.string().optional().describe('Why, in their words (shown to the agent and the other approvers).'),
+          at: z.string().describe('When the workflow recorded it.'),
+          channel: z.enum(['slack', 'api', 'cli']).describe('Where it was made.'),
+        }),
+      )
+      .describe('Every accepted rejection: who, why and when (a rejection ends the request as `rejected`).'),
+    cancellation: z
+      .object({ by: z.string(), reason: z.string().optional(), at: z.string() })
+      .optional()
+      .describe('Who cancelled the request and why: an agent, an operator, a kill switch, or `temporal`.'),
     outcome: outcomeSchema.optional(),
     timeline: z.array(z.object({ at: z.string(), event: z.string(), detail: z.string().optional() })),
+    stale: z
+      .boolean()
+      .optional()
+      .describe(
+        'True when no worker answered: the status is current (from Temporal’s search attributes) but decisions and timeline are as at submit.',
+      ),
+    queued: z
+      .boolean()
+      .optional()
+      .describe('On a decision’s answer: true when no worker was running and the rejection was queued durably.'),
     links: linksSchema,
   })
   .describe('An action request and where it stands.');

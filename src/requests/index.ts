@@ -281,7 +281,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       at: new Date().toISOString(),
       ...(decision.reason ? { reason: decision.reason } : {}),
     };
-    if (decision.decision === 'reject' && !(await temporal.workerPolling())) {
+    if (decision.decision === 'reject' && !(await temporal.workerAnswers(id))) {
       if (!(await temporal.queueRejection(id, submission))) throw refused('already_decided');
       deps.logger.info({ requestId: id, approver: decision.approver }, 'rejection queued (no worker running)');
       return { ...(await temporal.read(execution)), queued: true };

@@ -56,6 +56,8 @@ const POLLER_FRESH_MS = 2 * 60_000;
 /** How long a poller check is believed: a click must not pay for one each time. */
 const POLLER_CACHE_MS = 5_000;
 const RETRY_AFTER = { 'Retry-After': '5' };
+/** Deadline of server-only calls (count, batch start and progress): bounded, with room for a loaded server. */
+const CALL_TIMEOUT_MS = 10_000;
 /** Parallel signals of a cancel-in-scope drained by this process (when Temporal's batch operations are busy). */
 const LOCAL_DRAIN_CONCURRENCY = 32;
 
@@ -158,9 +160,9 @@ export interface TemporalAdapterOptions {
   /** This deployment's control task queue: other deployments (and test suites) may share the namespace. */
   taskQueue: string;
   namespace: string;
-  /** How long a state query may wait for a worker (default 2 s). */
+  /** How long a state query may wait for a worker (default 5 s). */
   queryTimeoutMs?: number;
-  /** How long a decision or cancellation may wait for the workflow to answer (default 5 s). */
+  /** How long a decision or cancellation may wait for the workflow to answer (default 10 s). */
   updateTimeoutMs?: number;
   /** Requests per second a cancel-in-scope batch may signal (default 500). */
   batchRps?: number;
@@ -171,9 +173,10 @@ const RUNNING_STATUSES: readonly RequestStatus[] = ['pending_approval', 'approve
 
 /** The adapter over one client. */
 export function createTemporalAdapter(client: Client, options: TemporalAdapterOptions) {
-  const queryTimeoutMs = options.queryTimeoutMs ?? 2_000;
-  const updateTimeoutMs = options.updateTimeoutMs ?? 5_000;
-  let pollers: { atMs: number; polling: boolean } | undefined;
+  const queryTimeoutMs = options.queryTimeoutMs ?? 5_000;
+  const updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
+  // What the last look at the workers found: a query answered (or not), or the server's poller list.
+  let answered: { atMs: number; ok: boolean } | undefined;
   const localOperations = new Map<string, OperationProgress>();
   const within = <T>(ms: number, fn: () => Promise<T>) => client.connection.withDeadline(Date.now() + ms, fn);
 
@@ -234,13 +237,14 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
       default:
         return closedWithoutResult(execution, await failureOf(execution));
     }
-    if ((await workerPolling()) === false) return staleState(execution);
     try {
-      return await within(queryTimeoutMs, () => handle.query(getStateQuery));
+      const state = await within(queryTimeoutMs, () => handle.query(getStateQuery));
+      answered = { atMs: Date.now(), ok: true };
+      return state;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw notFound();
-      if (!isGrpcDeadlineError(err) && !isNoPoller(err)) throw err;
-      pollers = { atMs: Date.now(), polling: false };
+      if (!noAnswer(err)) throw err;
+      answered = { atMs: Date.now(), ok: false };
       return staleState(execution);
     }
   }
@@ -249,10 +253,11 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
   async function query(id: string): Promise<ActionRequestState | undefined> {
     try {
       const state = await within(queryTimeoutMs, () => client.workflow.getHandle(id).query(getStateQuery));
-      pollers = { atMs: Date.now(), polling: true };
+      answered = { atMs: Date.now(), ok: true };
       return state;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
+      if (noAnswer(err)) answered = { atMs: Date.now(), ok: false };
       throw err;
     }
   }
@@ -292,7 +297,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
 
   /** Counts this deployment's requests matching a filter (bounded: a metrics scrape must answer in time). */
   async function count(filter: ListFilter): Promise<number> {
-    const { count } = await within(5_000, () => client.workflow.count(visibilityQuery(filter)));
+    const { count } = await within(CALL_TIMEOUT_MS, () => client.workflow.count(visibilityQuery(filter)));
     return count;
   }
 
@@ -320,7 +325,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
    * (nothing is sent, so nothing can be recorded later behind the caller's back). Undefined: no such running request.
    */
   async function decide(id: string, submission: DecisionSubmission): Promise<DecideResult | undefined> {
-    await requireWorker();
+    await requireWorker(id);
     return update(id, () => client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [submission] }));
   }
 
@@ -338,7 +343,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
 
   /** Cancels a pending request through the workflow's update; undefined when it is not running. */
   async function cancel(id: string, request: CancelRequest): Promise<CancelResult | undefined> {
-    await requireWorker();
+    await requireWorker(id);
     return update(id, () => client.workflow.getHandle(id).executeUpdate(cancelUpdate, { args: [request] }));
   }
 
@@ -354,7 +359,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
         });
       }
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isGrpcDeadlineError(err)) {
-        pollers = undefined;
+        answered = { atMs: Date.now(), ok: false };
         throw new AppError(
           'not_ready',
           `request ${id} did not answer in time (no worker took it); it may still be recorded once a worker runs — read the request before trying again`,
@@ -381,11 +386,11 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
       ...(scope.action && !prefix ? { action: scope.action } : {}),
       ...(prefix ? { actionPrefix: prefix } : {}),
     });
-    const { count: inScope } = await within(5_000, () => client.workflow.count(query));
+    const { count: inScope } = await within(CALL_TIMEOUT_MS, () => client.workflow.count(query));
     if (inScope === 0) return { operationId: input.operationId, inScope };
     const payload = { by: input.by, reason: input.reason };
     try {
-      await within(5_000, () =>
+      await within(CALL_TIMEOUT_MS, () =>
         client.workflowService.startBatchOperation({
           namespace: options.namespace,
           jobId: input.operationId,
@@ -448,7 +453,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
     const local = localOperations.get(operationId);
     if (local) return { ...local };
     try {
-      const d = await within(5_000, () =>
+      const d = await within(CALL_TIMEOUT_MS, () =>
         client.workflowService.describeBatchOperation({ namespace: options.namespace, jobId: operationId }),
       );
       const code = Number(d.state);
@@ -475,38 +480,58 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
     }
   }
 
-  /** Whether a worker polls the control task queue (answered by the server alone), believed for a few seconds. */
-  async function workerPolling(): Promise<boolean> {
-    if (pollers && Date.now() - pollers.atMs < POLLER_CACHE_MS) return pollers.polling;
-    const response = await within(2_000, () =>
-      client.workflowService.describeTaskQueue({
-        namespace: options.namespace,
-        taskQueue: { name: options.taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
-      }),
-    );
-    const nowMs = Date.now();
-    const count = (response.pollers ?? []).filter((p) => nowMs - tsToMs(p.lastAccessTime) < POLLER_FRESH_MS).length;
-    pollers = { atMs: nowMs, polling: count > 0 };
-    return pollers.polling;
+  function recently(ok: boolean): boolean {
+    return answered !== undefined && answered.ok === ok && Date.now() - answered.atMs < POLLER_CACHE_MS;
   }
 
-  async function requireWorker(): Promise<void> {
-    if (!(await workerPolling())) {
-      throw new AppError('not_ready', 'no Countersign worker is running, so the request cannot answer; try again', {
+  /**
+   * Whether a worker answers for this deployment: a query answered in the last few seconds says yes; otherwise this
+   * request's workflow is asked (bounded). The server's poller list cannot tell: it keeps a stopped worker for minutes.
+   */
+  async function workerAnswers(id: string): Promise<boolean> {
+    if (recently(true)) return true;
+    if (recently(false)) return false;
+    try {
+      await within(queryTimeoutMs, () => client.workflow.getHandle(id).query(getStateQuery));
+      answered = { atMs: Date.now(), ok: true };
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return true;
+      if (!noAnswer(err)) throw err;
+      answered = { atMs: Date.now(), ok: false };
+      return false;
+    }
+  }
+
+  async function requireWorker(id: string): Promise<void> {
+    if (!(await workerAnswers(id))) {
+      throw new AppError('not_ready', 'no Countersign worker is answering, so the request cannot decide; try again', {
         headers: RETRY_AFTER,
       });
     }
   }
 
-  /** Temporal answers and a worker polls the control task queue. */
+  /** Temporal answers and a worker polls the control task queue (the server's poller list; no worker asked). */
   async function readiness(): Promise<{ temporal: string; worker: string; ready: boolean }> {
-    pollers = undefined;
     try {
-      const polling = await workerPolling();
+      const response = await within(2_000, () =>
+        client.workflowService.describeTaskQueue({
+          namespace: options.namespace,
+          taskQueue: { name: options.taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+          taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
+        }),
+      );
+      const nowMs = Date.now();
+      const count = (response.pollers ?? []).filter((p) => nowMs - tsToMs(p.lastAccessTime) < POLLER_FRESH_MS).length;
+      // A query that found no worker a moment ago outweighs a poller list that remembers stopped workers.
+      const polling = count > 0 && !recently(false);
       return {
         temporal: 'ok',
-        worker: polling ? 'ok' : `no worker polling ${options.taskQueue}`,
+        worker: polling
+          ? `ok (${count} poller${count === 1 ? '' : 's'})`
+          : count > 0
+            ? `no worker answered a query on ${options.taskQueue} just now`
+            : `no worker polling ${options.taskQueue}`,
         ready: polling,
       };
     } catch (err) {
@@ -541,7 +566,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
     cancel,
     cancelInScope,
     operation,
-    workerPolling,
+    workerAnswers,
     readiness,
     taskQueue: options.taskQueue,
   };
@@ -634,9 +659,16 @@ function causeText(err: Error): string {
   return current instanceof Error ? current.message : String(current);
 }
 
-function isNoPoller(err: unknown): boolean {
+/** A query that no worker answered: our deadline passed (reported as DEADLINE_EXCEEDED or CANCELLED), or no poller. */
+function noAnswer(err: unknown): boolean {
+  if (isGrpcDeadlineError(err) || isGrpcCancelledError(err)) return true;
   // FAILED_PRECONDITION "no poller seen for task queue recently"
-  return isGrpcServiceError(err) && Number(err.code) === 9;
+  let current: unknown = err;
+  while (current instanceof Error) {
+    if (isGrpcServiceError(current) && Number(current.code) === 9) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 function notFound(): AppError {

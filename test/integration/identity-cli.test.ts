@@ -122,7 +122,7 @@ describe('countersign CLI: operators, agents and the kill switch over the operat
     const killed = await asErin(['kill', '--agent', 'support-bot', '--reason', 'bad deploy']);
     expect(killed.code, killed.stderr).toBe(0);
     expect(killed.stdout).toContain('kill switch on: agent support-bot');
-    expect(killed.stdout).toMatch(/cancelled +1 of 1 running request/);
+    expect(killed.stdout).toMatch(/cancelling +1 running request \(operation kill_/);
     const refused = await submitAs(api, TEST_AGENT_KEY, largeRefund('clikill02'));
     expect(refused.status).toBe(403);
 

@@ -21,7 +21,14 @@ const PARKED = 50;
 interface Engaged {
   killSwitch: { id: string; reason: string; engagedBy: string; scope: { agentId?: string; action?: string } };
   created: boolean;
-  cancelled: { matched: number; signalled: number; failed: unknown[] };
+  inScope: number;
+  operation: { id: string; href: string };
+}
+interface Operation {
+  state: string;
+  total: number;
+  completed: number;
+  failed: number;
 }
 interface Switches {
   active: Engaged['killSwitch'][];
@@ -84,14 +91,20 @@ describe.each(await databasesUnderTest())('kill switch over the operator API [%s
       token: erin,
       body: { agent: 'support-bot', reason: 'runaway refund loop' },
     });
-    expect(engaged.status).toBe(201);
+    expect(engaged.status).toBe(202);
     expect(engaged.json.created).toBe(true);
     expect(engaged.json.killSwitch).toMatchObject({
       scope: { agentId: 'support-bot' },
       reason: 'runaway refund loop',
       engagedBy: 'operator:erin',
     });
-    expect(engaged.json.cancelled).toMatchObject({ matched: PARKED, signalled: PARKED, failed: [] });
+    expect(engaged.json.inScope).toBe(PARKED);
+    const drained = await eventually(
+      async () => (await call<Operation>(api, 'GET', engaged.json.operation.href, { token: erin })).json,
+      (op) => op.state === 'completed',
+      30_000,
+    );
+    expect(drained).toMatchObject({ total: PARKED, completed: PARKED, failed: 0 });
 
     // Every parked request ends cancelled by the switch; approving one now changes nothing.
     await eventually(
@@ -127,7 +140,7 @@ describe.each(await databasesUnderTest())('kill switch over the operator API [%s
       token: operatorToken(h, 'alice'),
       body: { agent: 'support-bot', reason: 'second report' },
     });
-    expect(again.status).toBe(200);
+    expect(again.status).toBe(202);
     expect(again.json).toMatchObject({ created: false, killSwitch: { id: engaged.json.killSwitch.id } });
 
     const lifted = await call<{ lifted: Engaged['killSwitch'][] }>(api, 'DELETE', '/v1/kill-switches', {
@@ -154,7 +167,7 @@ describe.each(await databasesUnderTest())('kill switch over the operator API [%s
       token: erin,
       body: { action: 'payments.*', reason: 'payment provider incident' },
     });
-    expect(engaged.status).toBe(201);
+    expect(engaged.status).toBe(202);
 
     const refund = await submitAs(api, TEST_AGENT_KEY, smallRefund('family01'));
     const readOk = await submitAs(api, TEST_AGENT_KEY, {

@@ -38,7 +38,7 @@ export const FAST_SLACK: SlackTuning = {
   timeoutMs: 2_000,
   perChannelIntervalMs: 30,
   usergroupTtlMs: 1_000,
-  confirmTimeoutMs: 4_000,
+  confirmTimeoutMs: 10_000,
   queryTimeoutMs: 1_500,
 };
 

@@ -92,7 +92,7 @@ describe('Slack failures (end to end)', () => {
           },
         }),
       );
-      await env.stub.waitFor(() => ephemeralTo(SLACK.bob, 'was sent'), 10_000, 'rejection sent');
+      await env.stub.waitFor(() => ephemeralTo(SLACK.bob, 'queued'), 10_000, 'rejection queued');
     } finally {
       await env.h.startWorkers();
     }
