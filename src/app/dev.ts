@@ -88,6 +88,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       logger,
       policyExtras: runtime.policyExtras,
       steps,
+      shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
     });
 
     const workers = await startWorkers({
