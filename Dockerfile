@@ -1,27 +1,34 @@
-# Countersign's image: one image, two production processes (`countersign api`, `countersign worker`).
-# TypeScript runs as is through tsx (a runtime dependency), so there is no separate build output to keep in step.
+# Countersign's image: one image, two production processes (`countersign api`, `countersign worker`), on Node 24 LTS.
+# The build stage compiles dist/ (`npm run build`: the CLI and services bundled with esbuild, the workflow code
+# bundled once for the workers); the runtime stage holds dist/, production dependencies and the example config only:
+# no TypeScript sources, no tsx.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 falls back to compiling when no prebuilt binary matches the platform.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
-
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production \
-    HOST=0.0.0.0 \
-    PORT=8080 \
-    COUNTERSIGN_DATA_DIR=/data
-WORKDIR /app
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.json ./
-COPY bin ./bin
+RUN npm ci
+COPY tsconfig.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY slack ./slack
 COPY examples ./examples
+RUN npm run build && npm prune --omit=dev && npm cache clean --force
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    COUNTERSIGN_DATA_DIR=/data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY examples/countersign.yaml ./examples/countersign.yaml
 COPY schema ./schema
 RUN mkdir -p /data /app/config && cp examples/countersign.yaml /app/config/countersign.yaml && chown -R node:node /data
 ENV COUNTERSIGN_CONFIG=/app/config/countersign.yaml

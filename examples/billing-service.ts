@@ -2,16 +2,16 @@
 // It plays a well-behaved internal API: it requires its bearer token, refuses any call without a valid Countersign
 // approval receipt for exactly that call (examples/receipt-check.ts), and answers a repeated Idempotency-Key with the
 // first response, so a retried call never refunds twice. An agent that got hold of the bearer token and calls it
-// directly is refused. `countersign dev` runs it on 127.0.0.1:8090 with the receipt key it signs with.
+// directly is refused. `countersign dev` runs it on 127.0.0.1:$COUNTERSIGN_BILLING_PORT (8090) with the receipt key it
+// signs with; examples/run-billing-service.ts runs it on its own.
 import { randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { readEnvironmentVariable } from '../src/config/settings';
 import { createLogger, type Logger } from '../src/logger';
 import { createReceiptCheck, type ReceiptCheckOptions } from './receipt-check';
 
+/** The port the example config's billing URLs name (127.0.0.1:8090); COUNTERSIGN_BILLING_PORT moves it in dev. */
 export const BILLING_DEFAULT_PORT = 8090;
 
 /** The environment variable the example config names as the billing connector's credential. */
@@ -195,27 +195,4 @@ export async function startBillingService(options: BillingServiceOptions): Promi
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
-}
-
-// Run on its own (docker compose runs it next to the worker): `tsx examples/billing-service.ts`.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const token = readEnvironmentVariable(BILLING_TOKEN_VARIABLE);
-  const jwks = readEnvironmentVariable(BILLING_RECEIPT_JWKS_VARIABLE);
-  const logger = createLogger({ name: 'billing-example' });
-  if (!token || !jwks) {
-    logger.fatal(`${BILLING_TOKEN_VARIABLE} and ${BILLING_RECEIPT_JWKS_VARIABLE} must be set`);
-    process.exit(1);
-  }
-  const port = BILLING_DEFAULT_PORT;
-  const service = await startBillingService({
-    token,
-    logger,
-    // The example config calls it as http://127.0.0.1:8090, so that is the audience its receipts name.
-    receipts: { keys: { jwks: new URL(jwks) }, audience: `http://127.0.0.1:${port}` },
-    port,
-  });
-  logger.info({ url: service.url }, 'billing stand-in listening');
-  const stop = () => void service.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }

@@ -16,7 +16,8 @@ import { temporalWorkflowUrl } from './links';
 import { registerListeners } from './listeners';
 import { createSlackLogger } from './logger';
 import { createSlackNotifier } from './notifier';
-import { createSlackRequestGuard } from './request-guard';
+import type { ChannelPaceStore } from './pacer';
+import { createSlackRequestGuard, type ReplayMemory } from './request-guard';
 import { createRequestGateway, type SlackRequestGateway } from './requests';
 import { createSlackWebClient, slackClientOptions, type RetryOptions, type WebClient } from './web-client';
 
@@ -81,6 +82,14 @@ export interface SlackAppDeps {
   /** The control task queue, when several deployments share the namespace: App Home lists only this one's requests. */
   taskQueue?: string;
   tuning?: SlackTuning;
+  /** Replay memory and channel pacing shared with the other replicas (the database); default: this process's. */
+  shared?: SlackSharedState;
+}
+
+/** What Slack state replicas share. */
+export interface SlackSharedState {
+  replays?: ReplayMemory;
+  channelPace?: ChannelPaceStore;
 }
 
 export interface SlackApp {
@@ -129,6 +138,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logger,
     temporalUrl,
     ...(tuning.perChannelIntervalMs !== undefined ? { perChannelIntervalMs: tuning.perChannelIntervalMs } : {}),
+    ...(deps.shared?.channelPace ? { paceStore: deps.shared.channelPace } : {}),
   });
   const home = createHomePublisher({ config, logger, gateway, directory, temporalUrl });
   const listenerDeps = {
@@ -188,6 +198,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       signingSecret: slack.signingSecret,
       logger,
       ...(tuning.toleranceSeconds !== undefined ? { toleranceSeconds: tuning.toleranceSeconds } : {}),
+      ...(deps.shared?.replays ? { replays: deps.shared.replays } : {}),
     }),
   );
   handler.use(receiver.router);
@@ -210,6 +221,7 @@ export function createSlackWorkerNotifier(deps: {
   logger: Logger;
   namespace: string;
   tuning?: Pick<SlackTuning, 'retryConfig' | 'timeoutMs' | 'perChannelIntervalMs' | 'usergroupTtlMs'>;
+  shared?: Pick<SlackSharedState, 'channelPace'>;
 }): Notifier {
   const { slack, tuning = {} } = deps;
   const client = createSlackWebClient({
@@ -227,6 +239,7 @@ export function createSlackWorkerNotifier(deps: {
     logger: deps.logger,
     temporalUrl: (id) => temporalWorkflowUrl(slack.temporalUiUrl, deps.namespace, id),
     ...(tuning.perChannelIntervalMs !== undefined ? { perChannelIntervalMs: tuning.perChannelIntervalMs } : {}),
+    ...(deps.shared?.channelPace ? { paceStore: deps.shared.channelPace } : {}),
   });
 }
 

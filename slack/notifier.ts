@@ -17,7 +17,7 @@ import { buildApprovalMessage, type SlackMessage } from './blocks/approval-messa
 import { mentionPerson, mentionUsergroup } from './blocks/people';
 import { buildEscalationReply, buildReminderReply } from './blocks/thread-replies';
 import { platformError, type SlackDirectory } from './directory';
-import { createChannelPacer, type ChannelPacer } from './pacer';
+import { createChannelPacer, type ChannelPacer, type ChannelPaceStore } from './pacer';
 import type { WebClient } from './web-client';
 
 export interface SlackNotifierDeps {
@@ -29,6 +29,8 @@ export interface SlackNotifierDeps {
   temporalUrl: (requestId: string) => string | undefined;
   /** Minimum gap between two writes to one channel (default 1,100 ms: Slack allows about one per second). */
   perChannelIntervalMs?: number;
+  /** Where channel send slots are reserved (the shared database; default: this process's memory). */
+  paceStore?: ChannelPaceStore;
   /** How long a finished request's messages are remembered (default 15 min). */
   retainMs?: number;
 }
@@ -53,7 +55,10 @@ const PERMANENT_EDIT_ERRORS = new Set([
 
 /** Creates the Slack notifier (the Notifier the control worker's activities call). */
 export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { readonly pacer: ChannelPacer } {
-  const pacer = createChannelPacer({ intervalMs: deps.perChannelIntervalMs ?? 1_100 });
+  const pacer = createChannelPacer({
+    intervalMs: deps.perChannelIntervalMs ?? 1_100,
+    ...(deps.paceStore ? { store: deps.paceStore } : {}),
+  });
   const retainMs = deps.retainMs ?? 15 * 60_000;
   const tracked = new Map<string, Tracked>();
   const log = deps.logger.child({ component: 'slack-notifier' });

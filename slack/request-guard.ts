@@ -1,7 +1,8 @@
 // The first thing a Slack HTTP request meets, before Bolt: requests stamped more than five minutes from now in either
 // direction are refused (Bolt alone accepts future ones), then the signature is checked with the signing secret by
 // Bolt's own verifier, then a request seen before (same signature) is refused as a replay. Refusals answer 401,
-// change nothing, and are logged without the body or the signature.
+// change nothing, and are logged without the body or the signature. The signatures seen are kept in a ReplayMemory:
+// the database in every process (src/replica-state), so a request replayed to another API replica is refused too.
 import { isValidSlackRequest } from '@slack/bolt';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../src/logger';
@@ -14,6 +15,28 @@ export interface SlackRequestGuardOptions {
   /** Largest body accepted (default 1 MB; Slack payloads are far smaller). */
   bodyLimit?: string;
   now?: () => number;
+  /** Where seen signatures are remembered (default: this process's memory). */
+  replays?: ReplayMemory;
+}
+
+/** Remembers request signatures for as long as they could be accepted. */
+export interface ReplayMemory {
+  /** Remembers `signature` until `untilMs`; false when it is remembered already (a replay). Atomic per signature. */
+  remember(signature: string, nowMs: number, untilMs: number): Promise<boolean>;
+}
+
+/** Signatures in this process's memory: one replica's view only. */
+export function createMemoryReplayMemory(): ReplayMemory {
+  const seen = new Map<string, number>();
+  return {
+    remember(signature, nowMs, untilMs) {
+      if (seen.size > 10_000) for (const [s, until] of seen) if (until < nowMs) seen.delete(s);
+      const until = seen.get(signature);
+      if (until !== undefined && until >= nowMs) return Promise.resolve(false);
+      seen.set(signature, untilMs);
+      return Promise.resolve(true);
+    },
+  };
 }
 
 export type RefusalReason = 'unsigned' | 'bad_timestamp' | 'stale' | 'future' | 'mis-signed' | 'replayed';
@@ -24,13 +47,9 @@ export function createSlackRequestGuard(options: SlackRequestGuardOptions): Requ
   const tolerance = options.toleranceSeconds ?? 300;
   const log = options.logger.child({ component: 'slack-guard' });
   // A signature stays acceptable for `tolerance` seconds on either side, so that is how long it must be remembered.
-  const seen = new Map<string, number>();
+  const replays = options.replays ?? createMemoryReplayMemory();
 
-  const forget = (nowMs: number) => {
-    for (const [signature, until] of seen) if (until < nowMs) seen.delete(signature);
-  };
-
-  const check = (req: Request, res: Response, next: NextFunction) => {
+  const check = async (req: Request, res: Response, next: NextFunction) => {
     const refuse = (reason: RefusalReason) => {
       log.warn(
         { reason, path: req.originalUrl, ip: req.ip, retry: req.headers['x-slack-retry-num'] },
@@ -54,10 +73,8 @@ export function createSlackRequestGuard(options: SlackRequestGuardOptions): Requ
       nowMilliseconds: nowMs,
     });
     if (!valid) return refuse('mis-signed');
-    if (seen.size > 10_000) forget(nowMs);
-    const until = seen.get(signature);
-    if (until !== undefined && until >= nowMs) return refuse('replayed');
-    seen.set(signature, nowMs + 2 * tolerance * 1000);
+    // Fail closed: when the memory cannot be asked, the request is not accepted (the error handler answers 500).
+    if (!(await replays.remember(signature, nowMs, nowMs + 2 * tolerance * 1000))) return refuse('replayed');
     // Bolt's receiver reads `rawBody` when present and verifies the signature again over the same bytes.
     (req as Request & { rawBody?: Buffer }).rawBody = body;
     next();

@@ -2,6 +2,7 @@
 // createHttpApp never listens; this module owns listen and a graceful close.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SlackSharedState } from '../../slack/app';
 import type { Settings } from '../config/settings';
 import { createHttpApp } from '../http/app';
 import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
@@ -33,6 +34,8 @@ export async function createApiStack(options: {
   policyExtras?: RequestServiceDeps['policyExtras'];
   /** The notifications' shutdown step is added here. */
   steps: ShutdownStep[];
+  /** Slack state shared with the other replicas (the identity runtime's replica state). */
+  shared?: SlackSharedState;
 }): Promise<ApiServices & { notifications: Notifications }> {
   const { service, metrics } = createApiServices(options);
   const notifications = await createNotifications({
@@ -41,6 +44,7 @@ export async function createApiStack(options: {
     logger: options.logger,
     service,
     temporal: options.client,
+    ...(options.shared ? { shared: options.shared } : {}),
   });
   options.steps.push({ name: 'notifications', run: () => notifications.close() });
   return { service, metrics, notifications };

@@ -20,9 +20,16 @@ export interface Core {
   usagePlan: UsageQuery[];
 }
 
-/** Loads and compiles the config named by COUNTERSIGN_CONFIG (or `path`, or the example); throws with every problem. */
-export function loadCore(settings: Pick<Settings, 'COUNTERSIGN_CONFIG'>, path?: string): Core {
-  const { config, path: configPath } = loadConfigFile(path ?? settings.COUNTERSIGN_CONFIG);
+/**
+ * Loads and compiles the config named by COUNTERSIGN_CONFIG (or `path`, or the example); throws with every problem.
+ * `transform` rewrites the file's text first (dev mode moves the example's billing URLs to the configured port).
+ */
+export function loadCore(
+  settings: Pick<Settings, 'COUNTERSIGN_CONFIG'>,
+  path?: string,
+  transform?: (text: string) => string,
+): Core {
+  const { config, path: configPath } = loadConfigFile(path ?? settings.COUNTERSIGN_CONFIG, transform);
   const issues: FieldIssue[] = [];
   // Compile everything so a bad parameter schema, a bad CEL condition and a bad budget are reported together.
   const catalog = collect(() => ActionCatalog.compile(config), issues);

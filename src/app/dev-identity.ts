@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CountersignConfig } from '../config/schema';
 import type { Identity } from '../identity';
 import type { Logger } from '../logger';
-import { generateMasterKey } from '../vault';
+import { generateMasterKey } from '../vault/master-key';
 
 const MASTER_KEY_FILE = 'master-key';
 const OPERATOR_TOKENS_DIR = 'operator-tokens';

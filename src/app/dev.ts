@@ -12,7 +12,7 @@ import {
 } from '../../examples/billing-service';
 import { createApiStack, startApi } from './api';
 import { devBanner } from './banner';
-import type { Core } from './core';
+import { loadCore, type Core } from './core';
 import { devOperatorTokensDir, ensureDevOperators } from './dev-identity';
 import { generateToken } from './dev-secrets';
 import { openIdentityRuntime } from './identity';
@@ -36,7 +36,13 @@ const BILLING_HOST = `127.0.0.1:${BILLING_DEFAULT_PORT}`;
 
 /** Runs dev mode until the stop signal, then shuts everything down; resolves true when every step stopped cleanly. */
 export async function runDev(options: DevOptions): Promise<boolean> {
-  const { settings, core, logger, progress } = options;
+  const { settings, logger, progress } = options;
+  const billingPort = settings.COUNTERSIGN_BILLING_PORT;
+  // A second instance on the same machine moves the stand-in; the config's calls to it follow.
+  const core =
+    billingPort !== BILLING_DEFAULT_PORT && usesBillingStandIn(options.core)
+      ? loadCore(settings, options.core.configPath, (text) => text.replaceAll(BILLING_HOST, `127.0.0.1:${billingPort}`))
+      : options.core;
   const stopSignal = options.stopSignal ?? waitForStopSignal();
   // Steps are pushed as things start and run in reverse, so a failure half-way still stops what did start.
   const steps: ShutdownStep[] = [];
@@ -61,7 +67,8 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       const standIn = await startBillingService({
         token,
         logger: logger.child({ component: 'billing-example' }),
-        receipts: { keys: { jwks: runtime.receipts.jwks() }, audience: `http://${BILLING_HOST}` },
+        receipts: { keys: { jwks: runtime.receipts.jwks() }, audience: `http://127.0.0.1:${billingPort}` },
+        port: billingPort,
       });
       steps.push({ name: 'billing stand-in', run: () => standIn.close() });
       billing = standIn;
@@ -81,6 +88,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       logger,
       policyExtras: runtime.policyExtras,
       steps,
+      shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
     });
 
     const workers = await startWorkers({

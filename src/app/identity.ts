@@ -5,10 +5,12 @@
 import type { ActivityDeps } from '../../activities';
 import { createCredentialResolver, type ConnectorDeps, type CredentialResolver } from '../../activities/connectors';
 import type { Settings } from '../config/settings';
+import { AppError } from '../errors';
 import { openDatabase, type DatabaseHandle } from '../db/database';
 import { createIdentity, identityOptionsFromSettings, type Identity } from '../identity';
 import type { Logger } from '../logger';
 import { createReceiptSigner, loadReceiptKey, type ReceiptSigner } from '../receipts';
+import { createReplicaState, type ReplicaState } from '../replica-state';
 import type { RequestServiceDeps } from '../requests';
 import { createExecutionRecorder, createUsagePolicy, type UsagePolicy } from '../usage';
 import {
@@ -32,6 +34,8 @@ export interface IdentityRuntime {
   vaultUnlocked: boolean;
   usage: UsagePolicy;
   receipts: ReceiptSigner;
+  /** Rate limits, Slack replay memory and channel pacing, shared through the database with every other replica. */
+  replicaState: ReplicaState;
   /** For the request service: the agent's usage and the request's signals, read by `usage.*` and `signals.*`. */
   policyExtras: NonNullable<RequestServiceDeps['policyExtras']>;
   /** The worker dependencies for the connector domains `connectors` (their vault secrets only). */
@@ -65,15 +69,17 @@ export async function openIdentityRuntime(options: {
   });
   try {
     const identityOptions = identityOptionsFromSettings(settings, devMode);
+    const replicaState = createReplicaState(database.db);
     const identity = await createIdentity({
       db: database.db,
+      rateLimitStore: replicaState.rateLimits,
       config: core.config,
       logger,
       ...identityOptions,
       // Token signing keys are sealed under the master key where there is one; see the README on setting it early.
       ...(keyring ? { keyProtector: createVaultKeyProtector(keyring) } : {}),
     });
-    await resealSigningKeyIfNeeded(identity, database, keyring ? 'vault' : 'none', logger);
+    await prepareSigningKeys(identity, keyring ? 'vault' : 'none', logger);
     const vault = createVault({ db: database.db, ...(keyring ? { keyring } : {}) });
     const usage = createUsagePolicy({ config: core.config, db: database.db });
     const receipts = createReceiptSigner({
@@ -92,6 +98,7 @@ export async function openIdentityRuntime(options: {
       vaultUnlocked: Boolean(keyring),
       usage,
       receipts,
+      replicaState,
       policyExtras: (agent, body) => usage.policyExtras(agent, body),
       workerDeps({ connectors, fallback }) {
         return {
@@ -115,29 +122,33 @@ export async function openIdentityRuntime(options: {
 }
 
 /**
- * A signing key is read only by the protector that sealed it. When the master key was set (or removed) since the
- * current key was made, a fresh key sealed the new way takes over; tokens signed with the old one still verify with
- * its public half until they expire.
+ * A signing key is read only by the protector that sealed it. A process without the master key never replaces a key
+ * sealed with it (the replicas that have the key would lose theirs): it refuses to start. A process that has the
+ * master key where the current key is not sealed with it yet seals a fresh one; tokens signed with the old one still
+ * verify with its public half until they expire. Then a current and a next key exist, both in the JWKS.
  */
-async function resealSigningKeyIfNeeded(
-  identity: Identity,
-  database: DatabaseHandle,
-  protection: 'vault' | 'none',
-  logger: Logger,
-): Promise<void> {
-  const current = await database.db
-    .selectFrom('signing_keys')
-    .select(['kid', 'protection'])
-    .where('rotated_at', 'is', null)
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!current || current.protection === protection) return;
-  const kid = await identity.signingKeys.rotate();
-  logger.warn(
-    { previous: current.kid, previousProtection: current.protection, kid, protection },
-    'token signing key replaced: the master key setting changed since it was made',
-  );
+async function prepareSigningKeys(identity: Identity, protection: 'vault' | 'none', logger: Logger): Promise<void> {
+  const current = await identity.signingKeys.currentProtection();
+  if (current?.protection === 'vault' && protection === 'none') {
+    throw new AppError('config_invalid', 'the token signing key is sealed with the master key, and none is set here', {
+      errors: [
+        {
+          path: 'COUNTERSIGN_MASTER_KEY',
+          message:
+            'set it (or COUNTERSIGN_MASTER_KEY_FILE) to the master key the other Countersign processes on this ' +
+            'database use; without it this process can neither sign tokens nor replace the key',
+        },
+      ],
+    });
+  }
+  if (current && current.protection !== protection) {
+    const kid = await identity.signingKeys.rotate();
+    logger.warn(
+      { previous: current.kid, previousProtection: current.protection, kid, protection },
+      'token signing key replaced: it is sealed with the master key from now on',
+    );
+  }
+  await identity.signingKeys.ensure();
 }
 
 async function masterKeyring(settings: Settings, devMode: boolean): Promise<MasterKeyring | undefined> {

@@ -3,7 +3,7 @@
 // here; both processes call createNotifications and take the half they need.
 import type { Client } from '../temporal/adapter';
 import type { RequestHandler } from 'express';
-import { createSlackApp, createSlackWorkerNotifier, slackSettings } from '../../slack/app';
+import { createSlackApp, createSlackWorkerNotifier, slackSettings, type SlackSharedState } from '../../slack/app';
 import type { CountersignConfig } from '../config/schema';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../logger';
@@ -18,6 +18,8 @@ export interface NotificationsDeps {
   service?: RequestService;
   /** The Temporal client, for Slack clicks, App Home and the slash command (only the API process passes it). */
   temporal?: Client;
+  /** Slack replay memory and channel pacing shared by every replica (src/replica-state over the database). */
+  shared?: SlackSharedState;
 }
 
 export interface Notifications {
@@ -40,10 +42,23 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
   const namespace = deps.settings.TEMPORAL_NAMESPACE;
   if (!deps.temporal) {
     // A worker-only process posts and edits the messages; the API process answers the clicks.
-    const notifier = createSlackWorkerNotifier({ slack, config: deps.config, logger: deps.logger, namespace });
+    const notifier = createSlackWorkerNotifier({
+      slack,
+      config: deps.config,
+      logger: deps.logger,
+      namespace,
+      ...(deps.shared ? { shared: deps.shared } : {}),
+    });
     return { notifier, channel: 'slack', close: () => Promise.resolve() };
   }
-  const app = createSlackApp({ slack, config: deps.config, logger: deps.logger, temporal: deps.temporal, namespace });
+  const app = createSlackApp({
+    slack,
+    config: deps.config,
+    logger: deps.logger,
+    temporal: deps.temporal,
+    namespace,
+    ...(deps.shared ? { shared: deps.shared } : {}),
+  });
   await app.start();
   return {
     notifier: app.notifier,

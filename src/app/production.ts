@@ -44,6 +44,7 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
       logger,
       policyExtras: runtime.policyExtras,
       steps,
+      shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
     });
     if (!settings.COUNTERSIGN_ADMIN_TOKEN && (await runtime.identity.operators.list()).length === 0) {
       logger.warn('no operator exists and COUNTERSIGN_ADMIN_TOKEN is not set: nobody can create the first operator');
@@ -90,7 +91,12 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
     steps.push({ name: 'identity database', run: () => runtime.close() });
     const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: true });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
-    const notifications = await createNotifications({ settings, config: core.config, logger });
+    const notifications = await createNotifications({
+      settings,
+      config: core.config,
+      logger,
+      shared: { channelPace: runtime.replicaState.channelPace },
+    });
     steps.push({ name: 'notifications', run: () => notifications.close() });
     const workers = await startWorkers({
       core,

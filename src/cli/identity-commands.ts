@@ -6,12 +6,12 @@ import { userInfo } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import ms from 'ms';
-import { existingDevMasterKey, devOperatorTokensDir, readDevOperatorToken } from '../app/dev-identity';
+import { devOperatorTokensDir, readDevOperatorToken } from '../app/dev-identity';
 import type { Settings } from '../config/settings';
 import { RISK_TIERS } from '../contracts/types';
-import { openDatabase } from '../db/database';
 import { AppError } from '../errors';
-import { createVault, loadMasterKeyring, masterKeyConfigured, type SecretSummary } from '../vault';
+import type { SecretSummary, Vault } from '../vault';
+import { CliError, EXIT_CODES } from './conventions';
 import {
   createOperatorClient,
   type AgentDetailResource,
@@ -360,7 +360,8 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
       )
       .option('--from-file <path>', 'read the value from this file instead of stdin')
       .option('--description <text>', 'what it is (kept with it)')
-      .action(async (id: string, opts: { fromFile?: string; description?: string }) => {
+      .option('--json', 'print JSON')
+      .action(async (id: string, opts: { fromFile?: string; description?: string; json?: boolean }) => {
         const value = trimNewline(opts.fromFile ? await readFile(opts.fromFile, 'utf8') : await readInput(deps));
         const summary = await withVault(deps.settings(), true, (vault) =>
           vault[verb]({
@@ -370,7 +371,11 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
             ...(opts.description ? { description: opts.description } : {}),
           }),
         );
-        io.out(`secret ${summary.id} stored as version ${summary.version} (master key ${summary.keyId})`);
+        print(
+          opts.json,
+          summary,
+          () => `secret ${summary.id} stored as version ${summary.version} (master key ${summary.keyId})`,
+        );
       });
   write('put');
   write('rotate');
@@ -380,9 +385,14 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
       'After a master key rotation: re-wrap every data key under COUNTERSIGN_MASTER_KEY (the retired key in ' +
         'COUNTERSIGN_MASTER_KEY_PREVIOUS until this has run).',
     )
-    .action(async () => {
-      const { rewrapped, total } = await withVault(deps.settings(), true, (vault) => vault.rewrap());
-      io.out(`${rewrapped} of ${total} secret versions re-wrapped under the current master key`);
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const result = await withVault(deps.settings(), true, (vault) => vault.rewrap());
+      print(
+        opts.json,
+        result,
+        () => `${result.rewrapped} of ${result.total} secret versions re-wrapped under the current master key`,
+      );
     });
   secrets
     .command('list')
@@ -394,10 +404,11 @@ export function registerIdentityCommands(program: Command, deps: IdentityCommand
     });
 }
 
-type VaultOf = ReturnType<typeof createVault>;
-
 /** Opens the database and the vault (unlocked when `unlock`), runs `work`, closes the database. */
-async function withVault<T>(settings: Settings, unlock: boolean, work: (vault: VaultOf) => Promise<T>): Promise<T> {
+async function withVault<T>(settings: Settings, unlock: boolean, work: (vault: Vault) => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: the other commands (and --help) start without the database drivers.
+  const [{ existingDevMasterKey }, { openDatabase }, { createVault, loadMasterKeyring, masterKeyConfigured }] =
+    await Promise.all([import('../app/dev-identity'), import('../db/database'), import('../vault')]);
   const devKey = existingDevMasterKey(settings.COUNTERSIGN_DATA_DIR);
   const keySettings = masterKeyConfigured(settings)
     ? settings
@@ -455,8 +466,8 @@ function overlapSeconds(text: string | undefined): number | undefined {
   return Math.round(parsed / 1000);
 }
 
-function usage(message: string): AppError {
-  return new AppError('bad_request', message);
+function usage(message: string): CliError {
+  return new CliError(EXIT_CODES.usage, 'usage', message);
 }
 
 function safeUser(): string {

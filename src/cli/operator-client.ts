@@ -111,6 +111,14 @@ export function createOperatorClient(options: OperatorClientOptions) {
         channel: 'cli',
       });
     },
+    /** Cancels a pending request (recorded as the token's owner). */
+    cancel(id: string, reason?: string) {
+      return call<ActionRequestResource>(
+        'POST',
+        `/v1/action-requests/${encodeURIComponent(id)}/cancel`,
+        reason ? { reason } : {},
+      );
+    },
     /** The operator (or agent) the token proves. */
     whoami: () => call<{ kind: 'agent' | 'operator'; id: string }>('GET', '/v1/me'),
 

@@ -1,7 +1,5 @@
-// How the CLI talks to a person: plain text on stdout, problems on stderr, every config problem with its path.
-import { AppError } from '../errors';
+// How the CLI talks to a person: plain text on stdout, problems on stderr (./conventions.ts reports errors).
 import type { ActionRequestResource, ActionRequestSummaryResource } from '../http/schemas';
-import { OperatorApiError } from './operator-client';
 
 /** Where CLI text goes; tests and the dev banner pass their own. */
 export interface CliIo {
@@ -14,21 +12,6 @@ export const processIo: CliIo = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
 };
-
-/** Prints an error for a person: the message, then every field problem as `  path: message`. */
-export function printError(io: CliIo, err: unknown): void {
-  if (err instanceof AppError) {
-    io.err(`error: ${err.message}`);
-    for (const issue of err.errors) io.err(`  ${issue.path || '(root)'}: ${issue.message}`);
-    return;
-  }
-  if (err instanceof OperatorApiError) {
-    io.err(`error: ${err.message}`);
-    for (const issue of err.problem?.errors ?? []) io.err(`  ${issue.path || '(root)'}: ${issue.message}`);
-    return;
-  }
-  io.err(`error: ${err instanceof Error ? err.message : String(err)}`);
-}
 
 /** A fixed-width table. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -1,32 +1,68 @@
 // The `countersign` command line: run the processes (dev, api, worker), check configuration and policy offline, and
-// operate on requests through the operator API. The process commands load their modules on demand, so the offline and
-// operator commands start quickly.
-import { Command, CommanderError, Option } from 'commander';
-import { loadCore, type Core } from '../app/core';
-import { createDevLogStream } from '../app/dev-log';
-import { configJsonSchema } from '../app/config-json-schema';
-import { loadSettings, type Settings } from '../config/settings';
+// operate on requests through the operator API. Everything heavier than commander is loaded on demand (settings when
+// a command runs, the config and the process modules in the commands that need them), so `--help` and the operator
+// commands start quickly. The conventions every command follows are in ./conventions.ts.
+import { Command, Option } from 'commander';
+import type { Core } from '../app/core';
+import { packageVersion } from '../build-info';
+import type * as SettingsModule from '../config/settings';
+import type { Settings } from '../config/settings';
 import { REQUEST_STATUSES } from '../contracts/types';
-import { createLogger, type Logger } from '../logger';
+import type { Logger } from '../logger';
+import { registerCompletionCommand } from './completion';
+import { emit, ensureJsonEverywhere, EXIT_CODES, parseInteger, parseText, reportError, wantsJson } from './conventions';
 import { operatorClientFor, registerIdentityCommands } from './identity-commands';
-import { formatRequest, formatRequestList, printError, processIo, type CliIo } from './output';
-import { dryRunPolicy, formatPolicyTestReport, readPolicyTestRequest } from './policy-test';
+import { formatRequest, formatRequestList, processIo, type CliIo } from './output';
 
 /** Runs the CLI with `argv` (user arguments only) and resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  let exitCode = 0;
-  // Settings are parsed lazily: `--help` and `config validate` must work even with a broken environment.
+  const program = buildProgram(io);
+  try {
+    await program.command.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    // Help and --version end by "throwing" under exitOverride; help shown for a missing command is a usage error.
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') return EXIT_CODES.ok;
+    if (code === 'commander.help') return EXIT_CODES.usage;
+    return reportError(io, err, wantsJson(argv));
+  }
+  return program.exitCode();
+}
+
+/** The command tree (for runCli, the completion script and the generated CLI reference); nothing runs until parsed. */
+export function buildProgram(io: CliIo = processIo): { command: Command; exitCode(): number } {
+  let exitCode: number = EXIT_CODES.ok;
+  // Settings are parsed lazily: `--help` and `config validate` must work even with a broken environment, and the
+  // settings module (zod) is loaded only once a command runs.
+  let settingsModule: typeof SettingsModule | undefined;
   let settings: Settings | undefined;
-  const getSettings = () => (settings ??= loadSettings());
+  const getSettings = (): Settings => {
+    if (!settingsModule) throw new Error('settings read before the command ran');
+    return (settings ??= settingsModule.loadSettings());
+  };
   const program = new Command('countersign')
     .description('Countersign: the durable human-in-the-loop gate between AI agents and production actions.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('-c, --config <file>', 'YAML config file (default: $COUNTERSIGN_CONFIG, else examples/countersign.yaml)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .showHelpAfterError();
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      // Parse errors are reported once, by runCli (as JSON under --json), with the help hint below.
+      outputError: () => undefined,
+    })
+    .hook('preAction', async () => {
+      settingsModule ??= await import('../config/settings');
+    });
 
-  const core = (): Core => loadCore(getSettings(), program.opts<{ config?: string }>().config);
-  const logLevel = () => getSettings().LOG_LEVEL;
+  const core = async (): Promise<Core> => {
+    const { loadCore } = await import('../app/core');
+    return loadCore(getSettings(), program.opts<{ config?: string }>().config);
+  };
+  const logger = async (stream?: NodeJS.WritableStream): Promise<Logger> => {
+    const { createLogger } = await import('../logger');
+    return createLogger({ level: getSettings().LOG_LEVEL }, stream);
+  };
 
   program
     .command('dev')
@@ -35,14 +71,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     )
     .action(async () => {
       const s = getSettings();
-      const loaded = core();
-      const logger = createLogger({ level: logLevel() }, createDevLogStream());
+      const loaded = await core();
+      const { createDevLogStream } = await import('../app/dev-log');
+      const log = await logger(createDevLogStream());
       const { runDev } = await import('../app/dev');
-      await withTemporalRuntime(logger);
+      await withTemporalRuntime(log);
       const clean = await runDev({
         settings: s,
         core: loaded,
-        logger,
+        logger: log,
         progress: (message) => io.err(message),
         print: (text) => io.out(text),
       });
@@ -51,17 +88,18 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
           ? `Stopped.${s.TEMPORAL_ADDRESS ? '' : ` Requests are kept in ${s.COUNTERSIGN_DATA_DIR} for the next start.`}`
           : 'Stopped, but not everything shut down cleanly (see the warnings above).',
       );
-      exitCode = clean ? 0 : 1;
+      exitCode = clean ? EXIT_CODES.ok : EXIT_CODES.failed;
     });
 
   program
     .command('api')
     .description('Run the HTTP API (production; needs TEMPORAL_ADDRESS).')
     .action(async () => {
-      const logger = createLogger({ level: logLevel() });
+      const log = await logger();
       const { runApiProcess } = await import('../app/production');
-      await withTemporalRuntime(logger);
-      exitCode = (await runApiProcess({ settings: getSettings(), core: core(), logger })) ? 0 : 1;
+      await withTemporalRuntime(log);
+      const clean = await runApiProcess({ settings: getSettings(), core: await core(), logger: log });
+      exitCode = clean ? EXIT_CODES.ok : EXIT_CODES.failed;
     });
 
   program
@@ -70,37 +108,56 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('--queues <connectors>', 'connector credential domains to serve, comma-separated (default: all)', list)
     .option('--no-control', 'run connector workers only, without the control worker')
     .action(async (opts: { queues?: string[]; control: boolean }) => {
-      const logger = createLogger({ level: logLevel() });
+      const log = await logger();
       const { runWorkerProcess } = await import('../app/production');
-      await withTemporalRuntime(logger);
+      await withTemporalRuntime(log);
       const clean = await runWorkerProcess({
         settings: getSettings(),
-        core: core(),
-        logger,
+        core: await core(),
+        logger: log,
         control: opts.control,
         connectors: opts.queues,
       });
-      exitCode = clean ? 0 : 1;
+      exitCode = clean ? EXIT_CODES.ok : EXIT_CODES.failed;
     });
 
   const config = program.command('config').description('Configuration file commands.');
   config
     .command('validate [file]')
     .description('Validate a config file (default: --config, $COUNTERSIGN_CONFIG or the example); exit 1 on problems.')
-    .action((file: string | undefined) => {
+    .option('--json', 'print JSON')
+    .action(async (file: string | undefined, opts: { json?: boolean }) => {
       const path = file ?? program.opts<{ config?: string }>().config;
+      const { loadCore } = await import('../app/core');
       // The environment is not needed to check a file; only COUNTERSIGN_CONFIG is consulted when no file is given.
       const loaded = loadCore(path ? { COUNTERSIGN_CONFIG: path } : getSettings(), path);
       const c = loaded.config;
-      io.out(
-        `${loaded.configPath}: valid (${c.agents.length} agents, ${Object.keys(c.actions).length} actions, ` +
-          `${c.policies.rules.length} rules, policy ${loaded.policy.version}, mode ${c.policies.mode})`,
+      const summary = {
+        file: loaded.configPath,
+        valid: true,
+        agents: c.agents.length,
+        actions: Object.keys(c.actions).length,
+        rules: c.policies.rules.length,
+        policyVersion: loaded.policy.version,
+        mode: c.policies.mode,
+      };
+      emit(
+        io,
+        opts.json,
+        summary,
+        () =>
+          `${summary.file}: valid (${summary.agents} agents, ${summary.actions} actions, ${summary.rules} rules, ` +
+          `policy ${summary.policyVersion}, mode ${summary.mode})`,
       );
     });
   config
     .command('schema')
-    .description('Print the JSON Schema of the config file.')
-    .action(() => io.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`));
+    .description('Print the JSON Schema of the config file (JSON whether or not --json is given).')
+    .option('--json', 'print JSON (the schema is JSON either way)')
+    .action(async () => {
+      const { configJsonSchema } = await import('../app/config-json-schema');
+      io.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+    });
 
   program
     .command('policy')
@@ -116,90 +173,87 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     )
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { expect?: string; json?: boolean }) => {
-      const report = await dryRunPolicy(core(), readPolicyTestRequest(file));
-      io.out(opts.json ? JSON.stringify(report, null, 2) : formatPolicyTestReport(report));
-      if (report.refusals.length > 0) exitCode = 1;
+      const { dryRunPolicy, formatPolicyTestReport, readPolicyTestRequest } = await import('./policy-test');
+      const report = await dryRunPolicy(await core(), readPolicyTestRequest(file));
+      emit(io, opts.json, report, () => formatPolicyTestReport(report));
+      if (report.refusals.length > 0) exitCode = EXIT_CODES.failed;
       else if (opts.expect && report.decision?.effect !== opts.expect) {
-        io.err(`expected ${opts.expect}, got ${report.decision?.effect ?? 'nothing'}`);
-        exitCode = 1;
+        if (!opts.json) io.err(`expected ${opts.expect}, got ${report.decision?.effect ?? 'nothing'}`);
+        exitCode = EXIT_CODES.failed;
       }
     });
 
-  const apiOption = () =>
-    new Option('--api <url>', 'base URL of the Countersign API (default: http://127.0.0.1:$PORT)');
   // A personal operator token (COUNTERSIGN_OPERATOR_TOKEN; in dev, the one `countersign dev` keeps for --as).
   const operator = (opts: { api?: string; as?: string }) => operatorClientFor(getSettings(), opts);
+  /** The options of every operator API command: --api, --as and --json. */
+  const operatorCommand = (cmd: Command): Command =>
+    cmd
+      .option('--json', 'print JSON')
+      .addOption(new Option('--api <url>', 'base URL of the Countersign API (default: http://127.0.0.1:$PORT)'))
+      .addOption(
+        new Option(
+          '--as <person>',
+          'act as this person: in dev, with the operator token `countersign dev` keeps for them; otherwise it must ' +
+            'be the owner of COUNTERSIGN_OPERATOR_TOKEN (what they do is always recorded as the token’s owner)',
+        ),
+      );
+  type OperatorOpts = { json?: boolean; api?: string; as?: string };
 
-  const requests = program.command('requests').description('Read requests through the operator API.');
-  requests
-    .command('list')
-    .description('List requests across agents, newest first.')
-    .addOption(new Option('--status <status>', 'only this status').choices(REQUEST_STATUSES))
-    .option('--agent <id>', "only this agent's requests")
-    .option('--action <name>', "only this action's requests")
-    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10))
-    .option('--json', 'print JSON')
-    .addOption(apiOption())
-    .action(
-      async (opts: {
-        status?: string;
-        agent?: string;
-        action?: string;
-        limit?: number;
-        json?: boolean;
-        api?: string;
-      }) => {
-        const { items } = await operator(opts).list({
-          status: opts.status,
-          agent: opts.agent,
-          action: opts.action,
-          limit: opts.limit,
-        });
-        io.out(opts.json ? JSON.stringify(items, null, 2) : formatRequestList(items));
-      },
-    );
-  requests
-    .command('show <id>')
-    .description("One request's full state and timeline.")
-    .option('--json', 'print JSON')
-    .addOption(apiOption())
-    .action(async (id: string, opts: { json?: boolean; api?: string }) => {
-      const request = await operator(opts).show(id);
-      io.out(opts.json ? JSON.stringify(request, null, 2) : formatRequest(request));
+  const requests = program.command('requests').description('Read and cancel requests through the operator API.');
+  operatorCommand(
+    requests
+      .command('list')
+      .description('List requests across agents, newest first.')
+      .addOption(new Option('--status <status>', 'only this status').choices(REQUEST_STATUSES))
+      .option('--agent <id>', "only this agent's requests")
+      .option('--action <name>', "only this action's requests")
+      .option('--limit <n>', 'at most this many (1-1000)', parseInteger(1000)),
+  ).action(async (opts: OperatorOpts & { status?: string; agent?: string; action?: string; limit?: number }) => {
+    const { items } = await operator(opts).list({
+      status: opts.status,
+      agent: opts.agent,
+      action: opts.action,
+      limit: opts.limit,
     });
+    emit(io, opts.json, items, () => formatRequestList(items));
+  });
+  operatorCommand(requests.command('show <id>').description("One request's full state and timeline.")).action(
+    async (id: string, opts: OperatorOpts) => {
+      const request = await operator(opts).show(id);
+      emit(io, opts.json, request, () => formatRequest(request));
+    },
+  );
+  operatorCommand(
+    requests
+      .command('cancel <id>')
+      .description('Cancel a pending request; it ends `cancelled` and never executes.')
+      .option('--reason <text>', 'why; recorded in the history', parseText),
+  ).action(async (id: string, opts: OperatorOpts & { reason?: string }) => {
+    const request = await operator(opts).cancel(id, opts.reason);
+    emit(io, opts.json, request, () => formatRequest(request));
+  });
 
   for (const decision of ['approve', 'reject'] as const) {
-    program
+    const cmd = program
       .command(`${decision} <id>`)
-      .description(`${decision === 'approve' ? 'Approve' : 'Reject'} a pending request as an approver (operator API).`)
-      .option(
-        '--as <person>',
-        'decide as this person: in dev, with the operator token `countersign dev` keeps for them; otherwise it must ' +
-          'be the owner of COUNTERSIGN_OPERATOR_TOKEN (decisions are always recorded as the token’s owner)',
-      )
-      .option('--reason <text>', 'why; recorded in the history')
-      .option('--json', 'print JSON')
-      .addOption(apiOption())
-      .action(async (id: string, opts: { as?: string; reason?: string; json?: boolean; api?: string }) => {
-        const request = await operator(opts).decide(id, {
-          decision,
-          ...(opts.as ? { approver: opts.as } : {}),
-          ...(opts.reason ? { reason: opts.reason } : {}),
-        });
-        io.out(opts.json ? JSON.stringify(request, null, 2) : formatRequest(request));
+      .description(`${decision === 'approve' ? 'Approve' : 'Reject'} a pending request as an approver (operator API).`);
+    if (decision === 'reject')
+      cmd.requiredOption('--reason <text>', 'why (required); recorded in the history', parseText);
+    else cmd.option('--reason <text>', 'why; recorded in the history', parseText);
+    operatorCommand(cmd).action(async (id: string, opts: OperatorOpts & { reason?: string }) => {
+      const request = await operator(opts).decide(id, {
+        decision,
+        ...(opts.as ? { approver: opts.as } : {}),
+        ...(opts.reason ? { reason: opts.reason } : {}),
       });
+      emit(io, opts.json, request, () => formatRequest(request));
+    });
   }
 
   registerIdentityCommands(program, { io, settings: getSettings, operator });
-
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    printError(io, err);
-    return 1;
-  }
-  return exitCode;
+  registerCompletionCommand(program, io);
+  ensureJsonEverywhere(program);
+  return { command: program, exitCode: () => exitCode };
 }
 
 /** Routes the Temporal SDK's logs into ours. Loaded on demand: the offline commands never touch the SDK's runtime. */

@@ -1,12 +1,12 @@
 // Reads and validates the YAML config; every problem is reported with its path.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { AppError, formatPath, type FieldIssue } from '../errors';
+import { packagePath } from '../paths';
 import { configSchema, type CountersignConfig } from './schema';
 
 /** The example configuration loaded when COUNTERSIGN_CONFIG is unset. */
-export const EXAMPLE_CONFIG_PATH = fileURLToPath(new URL('../../examples/countersign.yaml', import.meta.url));
+export const EXAMPLE_CONFIG_PATH = packagePath('examples', 'countersign.yaml');
 
 /** Parses YAML text into a validated config; throws AppError('config_invalid') with every issue. */
 export function parseConfig(text: string, source = 'config'): CountersignConfig {
@@ -25,8 +25,11 @@ export function parseConfig(text: string, source = 'config'): CountersignConfig 
   return result.data;
 }
 
-/** Loads the config file at `path` (the example when undefined). */
-export function loadConfigFile(path: string | undefined): { config: CountersignConfig; path: string } {
+/** Loads the config file at `path` (the example when undefined), its text passed through `transform` first if given. */
+export function loadConfigFile(
+  path: string | undefined,
+  transform?: (text: string) => string,
+): { config: CountersignConfig; path: string } {
   const file = path ?? EXAMPLE_CONFIG_PATH;
   let text: string;
   try {
@@ -34,5 +37,5 @@ export function loadConfigFile(path: string | undefined): { config: CountersignC
   } catch (cause) {
     throw new AppError('config_invalid', `cannot read config file ${file}`, { cause });
   }
-  return { config: parseConfig(text, file), path: file };
+  return { config: parseConfig(transform ? transform(text) : text, file), path: file };
 }

@@ -48,6 +48,15 @@ export const settingsSchema = z.object({
     .max(65535)
     .default(8233)
     .describe('Web UI port of the embedded dev server.'),
+  COUNTERSIGN_BILLING_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(8090)
+    .describe(
+      'Port of the example billing stand-in (dev mode and examples/run-billing-service.ts); in dev the example config’s billing URLs follow it.',
+    ),
   COUNTERSIGN_CACHE_DIR: optionalString.describe(
     'Where the Temporal CLI build is cached (default ~/.cache/countersign).',
   ),

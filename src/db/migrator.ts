@@ -1,16 +1,20 @@
-// One migration set for both dialects. Every file in ./migrations named `NNNN_<what>.ts` is a migration, applied in
-// name order; features add theirs with the next free number and never edit an applied one.
+// One migration set for both dialects, listed in ./migration-list.ts (every file in ./migrations named
+// `NNNN_<what>.ts`), applied in name order; features add theirs with the next free number and never edit an applied one.
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import { isPostgres, type UntypedDatabase } from './dialect';
+import { MIGRATIONS } from './migration-list';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
+/** The listed migrations (what the build bundles). */
+export const listedMigrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...MIGRATIONS }) };
+
 const MIGRATION_FILE = /^(\d{4}_[a-z0-9_]+)\.(ts|js|mjs)$/;
 
-/** Finds the migrations in a folder by file name; each module exports `up` (and `down`). */
+/** Finds the migrations in a folder by file name (source checkouts and tests); each exports `up` (and `down`). */
 export function folderMigrationProvider(dir: string = MIGRATIONS_DIR): MigrationProvider {
   return {
     async getMigrations() {
@@ -27,11 +31,14 @@ export function folderMigrationProvider(dir: string = MIGRATIONS_DIR): Migration
   };
 }
 
-/** A Migrator over the project's migrations; `schema` pins its bookkeeping tables to one PostgreSQL schema. */
+/**
+ * A Migrator over the project's migrations (or those in `dir`); `schema` pins its bookkeeping tables to one PostgreSQL
+ * schema.
+ */
 export function createMigrator(db: UntypedDatabase, dir?: string, schema?: string): Migrator {
   return new Migrator({
     db,
-    provider: folderMigrationProvider(dir),
+    provider: dir ? folderMigrationProvider(dir) : listedMigrationProvider,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }

@@ -10,7 +10,8 @@ import { createClientCredentials, type IssuedClientSecret } from './credentials'
 import { createRegistryAgentDirectory } from './directory';
 import { createKillSwitches } from './kill-switch';
 import { createOperatorService } from './operators';
-import { createRateLimiter, parseRate } from './rate-limiter';
+import { createReplicaState } from '../replica-state';
+import { createRateLimiter, parseRate, type RateLimitStore } from './rate-limiter';
 import { createAgentRegistry, vocabularyFromConfig, type NewAgent, type RegisteredAgent } from './registry';
 import { systemClock, type Clock } from './secrets';
 import { createSigningKeys, type KeyProtector } from './signing-keys';
@@ -35,6 +36,8 @@ export interface IdentityDeps extends IdentityOptions {
   logger: Logger;
   clock?: Clock;
   keyProtector?: KeyProtector;
+  /** Where rate-limit buckets live; default: the database, shared by every replica on it. */
+  rateLimitStore?: RateLimitStore;
 }
 
 /** Identity options from the environment settings; `devMode` decides API keys when the setting is unset. */
@@ -85,6 +88,7 @@ export async function createIdentity(deps: IdentityDeps) {
     defaultRate,
     rateFor: async (id) => (await directory.lookup(id))?.rateLimit,
     clock,
+    store: deps.rateLimitStore ?? createReplicaState(db).rateLimits,
   });
   const authenticator = createIdentityAuthenticator({
     tokens,

@@ -1,11 +1,13 @@
 // Worker assembly: the control worker (workflows, re-check, notifications) and one worker per connector credential
 // domain, each holding only that domain's credentials.
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createConnectorActivities, type ConnectorDeps } from '../../activities/connectors';
 import { CONTROL_TASK_QUEUE, connectorTaskQueue } from '../contracts/names';
+import { COMPILED } from '../build-info';
 import type { CountersignConfig } from '../config/schema';
+import { packagePath, PREBUILT_WORKFLOW_BUNDLE } from '../paths';
 
 /** Task queue names; tests give each suite its own prefix. */
 export interface TaskQueues {
@@ -21,18 +23,29 @@ export function prefixedTaskQueues(prefix: string): TaskQueues {
   return { control: `${prefix}-${CONTROL_TASK_QUEUE}`, connector: (name) => `${prefix}-${connectorTaskQueue(name)}` };
 }
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+/** The workflow sources' entry, bundled at worker start when there is no prebuilt bundle. */
+export const WORKFLOWS_PATH = packagePath('workflows', 'index.ts');
 
 /** Workflow interceptor modules every bundle of WORKFLOWS_PATH includes (the Temporal cancellation's reason). */
-export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [
-  fileURLToPath(new URL('../../workflows/cancel-reason.ts', import.meta.url)),
-];
+export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [packagePath('workflows', 'cancel-reason.ts')];
 
 /** The options that bundle the workflows as the worker runs them (tests and benchmarks prebuild with these). */
 export const WORKFLOW_BUNDLE_OPTIONS = {
   workflowsPath: WORKFLOWS_PATH,
   workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
 };
+
+/**
+ * Where a control worker gets its workflow code: the bundle it is given, else in the compiled build the one
+ * `npm run build` wrote (dist/workflow-bundle.js), else the sources, bundled now (tsx runs, a few seconds).
+ */
+export function workflowSource(
+  given?: WorkerOptions['workflowBundle'],
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> {
+  if (given) return { workflowBundle: given };
+  if (COMPILED && existsSync(PREBUILT_WORKFLOW_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
+  return { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } };
+}
 
 export interface CreateWorkersOptions {
   connection: NativeConnection;
@@ -45,7 +58,7 @@ export interface CreateWorkersOptions {
   connectors: readonly string[];
   activityDeps: ActivityDeps;
   connectorDeps?: Omit<ConnectorDeps, 'config' | 'logger'>;
-  /** A prebuilt workflow bundle (tests and benchmarks build it once). */
+  /** A prebuilt workflow bundle (tests and benchmarks pass the build's); see workflowSource. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Sticky cache and concurrency overrides. */
   tuning?: Pick<
@@ -65,9 +78,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: options.taskQueues.control,
-        ...(options.workflowBundle
-          ? { workflowBundle: options.workflowBundle }
-          : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } }),
+        ...workflowSource(options.workflowBundle),
         activities: createActivities(options.activityDeps),
         ...options.tuning,
       }),

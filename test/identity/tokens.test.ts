@@ -75,7 +75,10 @@ await describeEachDatabase('access tokens', (current) => {
     expect(verified.claims).toMatchObject({ sub: 'support-bot', aud: 'countersign', iss: 'https://cs.test' });
     expect((verified.claims.exp ?? 0) - (verified.claims.iat ?? 0)).toBe(600);
     expect(verified.claims.jti).toMatch(/^[0-9a-f-]{36}$/);
-    expect((await keys.jwks()).keys.map((k) => k.kid)).toEqual([verified.kid]);
+    // The signing key and the next one, published ahead of the rotation.
+    const published = (await keys.jwks()).keys.map((k) => k.kid);
+    expect(published).toHaveLength(2);
+    expect(published).toContain(verified.kid);
     expect((await keys.jwks()).keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
     expect(JSON.stringify(await keys.jwks())).not.toMatch(/"d":/);
     expect(verified.record).toMatchObject({ id: 'support-bot', enabled: true });
@@ -243,11 +246,16 @@ await describeEachDatabase('access tokens', (current) => {
     const after = await tokens.verify(await obtain());
     expect(after.kid).toBe(newKid);
     expect(after.kid).not.toBe(before.kid);
-    expect((await keys.jwks()).keys.map((k) => k.kid).sort()).toEqual([before.kid, newKid].sort());
+    const published = (await keys.jwks()).keys.map((k) => k.kid);
+    expect(published).toHaveLength(3);
+    expect(published).toEqual(expect.arrayContaining([before.kid, newKid]));
     clock.advance(TTL_MS - 1_000);
     expect((await tokens.verify(oldToken)).kid).toBe(before.kid);
     clock.advance(60_000 + 1_000 + 1);
-    expect((await keys.jwks()).keys.map((k) => k.kid)).toEqual([newKid]);
+    const remaining = (await keys.jwks()).keys.map((k) => k.kid);
+    expect(remaining).toHaveLength(2);
+    expect(remaining).toContain(newKid);
+    expect(remaining).not.toContain(before.kid);
     expect(await refusal(tokens.verify(oldToken))).toMatch(/^(unknown_key|expired)$/);
   });
 
@@ -286,7 +294,8 @@ await describeEachDatabase('access tokens', (current) => {
     clock.advance(30 * 86_400_000);
     const second = await tokens.verify(await obtain());
     expect(second.kid).not.toBe(first.kid);
-    expect((await keys.jwks()).keys).toHaveLength(2);
+    // The replaced key (until its tokens expire), the current one and the next.
+    expect((await keys.jwks()).keys).toHaveLength(3);
   });
 
   it('when a token lifetime over 15 minutes is configured, then the service refuses to start', async () => {

@@ -93,9 +93,9 @@ describe('countersign policy test (example config)', () => {
     expect(unknownAgent.stdout).toContain('agent: unknown agent "ghost"');
   });
 
-  it('when the request file is malformed, then every problem is printed with its path and it exits 1', async () => {
+  it('when the request file is malformed, then every problem is printed with its path and it exits 2 (usage)', async () => {
     const result = await runCountersign(['policy', 'test', request('malformed.json', { action: 42, extra: true })]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('not a policy test request');
     expect(result.stderr).toMatch(/agent: /);
     expect(result.stderr).toMatch(/action: /);

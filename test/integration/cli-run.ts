@@ -1,4 +1,5 @@
-// Runs the `countersign` command as a child process, through the same bin shim users run (node + tsx).
+// Runs the `countersign` command as a child process through the bin users run: node and the compiled dist/ (test global
+// setup builds it).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -1,6 +1,7 @@
 // The identity composition of a process (src/app/identity.ts) over a real SQLite data directory: dev mode makes up the
-// master key and every person's operator token (files 0600, reused across restarts), and a master key set or removed
-// after tokens were issued replaces the signing key instead of locking the token endpoint.
+// master key and every person's operator token (files 0600, reused across restarts); a master key set after tokens were
+// issued seals a new signing key, while a process without the master key refuses to start on a sealed one; the JWKS
+// lists the current and the next key from the first start.
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,59 @@ describe('identity runtime of a process', () => {
       expect(rows.find((r) => r.kid === fresh.kid)?.protection).toBe('vault');
     } finally {
       await after.close();
+    }
+  });
+
+  it('when a process without the master key opens a database whose signing key is sealed, then it refuses to start and the key stays', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'countersign-runtime-refuse-'));
+    const sealedSettings = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir, COUNTERSIGN_MASTER_KEY: generateMasterKey() });
+    const core = loadCore(sealedSettings);
+    const sealed = await openIdentityRuntime({ settings: sealedSettings, core, logger, devMode: false });
+    try {
+      const agent = await sealed.identity.registry.get('support-bot');
+      const issued = await sealed.identity.tokens.issueFor(agent!);
+      const keysBefore = await sealed.database.db.selectFrom('signing_keys').selectAll().orderBy('kid').execute();
+
+      const plain = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir });
+      await expect(openIdentityRuntime({ settings: plain, core, logger, devMode: false })).rejects.toMatchObject({
+        code: 'config_invalid',
+        errors: [expect.objectContaining({ path: 'COUNTERSIGN_MASTER_KEY' })],
+      });
+
+      expect(await sealed.database.db.selectFrom('signing_keys').selectAll().orderBy('kid').execute()).toEqual(
+        keysBefore,
+      );
+      const again = await sealed.identity.tokens.issueFor(agent!);
+      expect(again.kid).toBe(issued.kid);
+      await expect(sealed.identity.tokens.verify(again.accessToken)).resolves.toMatchObject({ kid: issued.kid });
+    } finally {
+      await sealed.close();
+    }
+  });
+
+  it('when a process starts on an empty database, then the JWKS lists the current and the next key before any token, and the next one signs after rotation', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'countersign-runtime-jwks-'));
+    const settings = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir });
+    const core = loadCore(settings);
+    const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
+    try {
+      const { keys } = await runtime.identity.signingKeys.jwks();
+      expect(keys).toHaveLength(2);
+      const agent = await runtime.identity.registry.get('support-bot');
+      const first = await runtime.identity.tokens.issueFor(agent!);
+      expect(keys.map((k) => k.kid)).toContain(first.kid);
+      const next = keys.find((k) => k.kid !== first.kid)!;
+
+      await runtime.identity.signingKeys.rotate();
+      const second = await runtime.identity.tokens.issueFor(agent!);
+      expect(second.kid).toBe(next.kid);
+      const after = (await runtime.identity.signingKeys.jwks()).keys.map((k) => k.kid);
+      // The old key until its tokens expire, the current one, and a new next one.
+      expect(after).toHaveLength(3);
+      expect(after).toEqual(expect.arrayContaining([first.kid, next.kid]));
+      await expect(runtime.identity.tokens.verify(first.accessToken)).resolves.toMatchObject({ kid: first.kid });
+    } finally {
+      await runtime.close();
     }
   });
 });

@@ -1,11 +1,8 @@
-// Starts one real Temporal dev server (the resolved Temporal CLI) and builds the workflow bundle once for all suites.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Starts one real Temporal dev server (the resolved Temporal CLI) and runs `npm run build` once for all suites: the
+// CLI suites spawn the compiled bin, and the workflow suites and replay tests load the build's workflow bundle.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/temporal/worker';
+import { buildDist, WORKFLOW_BUNDLE } from '../../scripts/build';
 import { startLocalTemporal } from './local-temporal';
 
 declare module 'vitest' {
@@ -18,18 +15,12 @@ declare module 'vitest' {
 let env: TestWorkflowEnvironment | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  env = await startLocalTemporal();
-  const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietLogger });
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-bundle-'));
-  const bundlePath = join(dir, 'workflows.js');
-  writeFileSync(bundlePath, code);
+  const [temporal] = await Promise.all([startLocalTemporal(), buildDist()]);
+  env = temporal;
   project.provide('temporalAddress', env.address);
-  project.provide('workflowBundlePath', bundlePath);
+  project.provide('workflowBundlePath', WORKFLOW_BUNDLE);
 }
 
 export async function teardown(): Promise<void> {
   await env?.teardown();
 }
-
-const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };

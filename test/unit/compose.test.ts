@@ -131,7 +131,7 @@ describe('docker-compose.yml', () => {
   it('when the example billing stand-in runs, then it shares the worker network so the example config reaches it', () => {
     const billing = service('billing-example');
     expect(billing.network_mode).toBe('service:countersign-worker');
-    expect(billing.entrypoint).toEqual(['node', '--import', 'tsx', 'examples/billing-service.ts']);
+    expect(billing.entrypoint).toEqual(['node', 'dist/billing-service.js']);
     expect(service('countersign-worker').environment?.BILLING_API_TOKEN).toBe(billing.environment?.BILLING_API_TOKEN);
   });
 });
