@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import { apiKeysAllowed, createActivityRecorder, createIdentityAuthenticator } from './authenticator';
 import { createClientCredentials, type IssuedClientSecret } from './credentials';
 import { createRegistryAgentDirectory } from './directory';
+import { createFederation } from './federation';
 import { createKillSwitches } from './kill-switch';
 import { createOperatorService } from './operators';
 import { createRateLimiter, parseRate } from './rate-limiter';
@@ -86,10 +87,18 @@ export async function createIdentity(deps: IdentityDeps) {
     rateFor: async (id) => (await directory.lookup(id))?.rateLimit,
     clock,
   });
+  const federation = createFederation({
+    config,
+    directory,
+    clock,
+    operatorDisabled: (person) => operators.isDisabled(person),
+  });
   const authenticator = createIdentityAuthenticator({
     tokens,
     operators,
     directory,
+    issuer: deps.issuer,
+    federation,
     allowApiKeys: deps.allowApiKeys,
     activity,
   });
@@ -107,6 +116,7 @@ export async function createIdentity(deps: IdentityDeps) {
     killSwitches,
     rateLimiter,
     activity,
+    federation,
     authenticator,
     /** `agents create`: registers an agent and returns its first client secret (shown once). */
     async createAgent(input: NewAgent, actor: string): Promise<{ agent: RegisteredAgent; secret: IssuedClientSecret }> {
