@@ -9,6 +9,7 @@ import { loadSettings, type Settings } from '../config/settings';
 import { REQUEST_STATUSES } from '../contracts/types';
 import { createLogger, type Logger } from '../logger';
 import { operatorClientFor, registerIdentityCommands } from './identity-commands';
+import { registerLoginCommands } from './login';
 import { formatRequest, formatRequestList, printError, processIo, type CliIo } from './output';
 import { dryRunPolicy, formatPolicyTestReport, readPolicyTestRequest } from './policy-test';
 
@@ -191,6 +192,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
 
   registerIdentityCommands(program, { io, settings: getSettings, operator });
+  registerLoginCommands(program, { io, settings: getSettings, core });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
