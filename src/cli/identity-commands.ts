@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import ms from 'ms';
 import { devOperatorTokensDir, readDevOperatorToken } from '../app/dev-identity';
-import type { Settings } from '../config/settings';
+import { sessionFilePath, type Settings } from '../config/settings';
 import { RISK_TIERS } from '../contracts/types';
 import { AppError } from '../errors';
 import type { SecretSummary, Vault } from '../vault';
@@ -22,6 +22,7 @@ import {
   type OperatorClient,
 } from './operator-client';
 import { table, type CliIo } from './output';
+import { readSession, sessionToken } from './session';
 
 export interface IdentityCommandDeps {
   io: CliIo;
@@ -47,6 +48,7 @@ export function resolveOperatorToken(settings: Settings, person?: string): strin
         path: 'COUNTERSIGN_OPERATOR_TOKEN',
         message: `not set, and no token from \`countersign dev\` ${person ? `for "${person}" ` : ''}in ${dir}; set it to your personal operator token`,
       },
+      { path: 'countersign login', message: 'or sign in through your identity provider, where it is configured' },
       {
         path: 'COUNTERSIGN_ADMIN_TOKEN',
         message: 'creates the first operator only: `countersign operators create <person>` prints their token once',
@@ -55,11 +57,25 @@ export function resolveOperatorToken(settings: Settings, person?: string): strin
   });
 }
 
+/**
+ * What the CLI authenticates with: COUNTERSIGN_OPERATOR_TOKEN; else the dev token kept for `--as`; else the session
+ * of `countersign login` (its ID token, refreshed when due); else the first dev token (see resolveOperatorToken).
+ */
+export function operatorCredential(settings: Settings, person?: string): string | (() => Promise<string>) {
+  if (settings.COUNTERSIGN_OPERATOR_TOKEN) return settings.COUNTERSIGN_OPERATOR_TOKEN;
+  const dev = person ? readDevOperatorToken(settings.COUNTERSIGN_DATA_DIR, person) : undefined;
+  if (dev) return dev.token;
+  const file = sessionFilePath(settings);
+  const session = readSession(file);
+  if (session) return () => sessionToken(file, session);
+  return resolveOperatorToken(settings, person);
+}
+
 /** The operator API client for the CLI's settings, `--api` and `--as`. */
 export function operatorClientFor(settings: Settings, opts: { api?: string; as?: string }): OperatorClient {
   return createOperatorClient({
     baseUrl: opts.api ?? `http://127.0.0.1:${settings.PORT}`,
-    token: resolveOperatorToken(settings, opts.as),
+    token: operatorCredential(settings, opts.as),
   });
 }
 

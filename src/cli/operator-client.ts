@@ -33,7 +33,8 @@ export interface KillScopeInput {
 
 export interface OperatorClientOptions {
   baseUrl: string;
-  token: string;
+  /** A personal operator token, or a function giving the current sign-in token (refreshed when due). */
+  token: string | (() => Promise<string>);
   fetch?: typeof fetch;
 }
 
@@ -56,11 +57,12 @@ export function createOperatorClient(options: OperatorClientOptions) {
 
   async function call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let response: Response;
+    const token = typeof options.token === 'string' ? options.token : await options.token();
     try {
       response = await doFetch(`${base}${path}`, {
         method,
         headers: {
-          Authorization: `Bearer ${options.token}`,
+          Authorization: `Bearer ${token}`,
           Accept: 'application/json',
           ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
         },

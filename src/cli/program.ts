@@ -12,6 +12,7 @@ import type { Logger } from '../logger';
 import { registerCompletionCommand } from './completion';
 import { emit, ensureJsonEverywhere, EXIT_CODES, parseInteger, parseText, reportError, wantsJson } from './conventions';
 import { operatorClientFor, registerIdentityCommands } from './identity-commands';
+import { registerLoginCommands } from './login';
 import { formatRequest, formatRequestList, processIo, type CliIo } from './output';
 
 /** Runs the CLI with `argv` (user arguments only) and resolves with the exit code. */
@@ -251,6 +252,7 @@ export function buildProgram(io: CliIo = processIo): { command: Command; exitCod
   }
 
   registerIdentityCommands(program, { io, settings: getSettings, operator });
+  registerLoginCommands(program, { io, settings: getSettings, core });
   registerCompletionCommand(program, io);
   ensureJsonEverywhere(program);
   return { command: program, exitCode: () => exitCode };

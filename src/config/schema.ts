@@ -33,6 +33,13 @@ const personSchema = z
       .regex(/^[UW][A-Z0-9]+$/)
       .optional()
       .describe('Slack user id (U…/W…).'),
+    subject: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Their subject (`sub`) at the operators’ identity provider, for `federation.operatorSignIn.personClaim: sub`.',
+      ),
   })
   .strict()
   .describe('A person who may own agents, act through them or approve requests. The key is their operator identity.');
@@ -152,7 +159,8 @@ const ruleSchema = z
       .describe(
         'CEL condition over `params`, `agent`, `request` (reason, onBehalfOf, target, time), `action`, the agent’s ' +
           "usage (`usage.sum('payments.refund', 'amount', '24h')`, `usage.count('customers.delete', '1h')`) and " +
-          '`signals` (firstUse, volumeAboveBaseline, outsideWorkingHours, recentVolume, baselineVolume).',
+          '`signals` (firstUse, volumeAboveBaseline, outsideWorkingHours, recentVolume, baselineVolume, ' +
+          'repeatedRefusals, recentRefusals).',
       ),
     effect: z.enum(['allow', 'deny', 'require_approval']),
     reason: z.string().optional().describe('For `deny`: the reason returned to the agent.'),
@@ -203,10 +211,147 @@ const signalsSchema = z
       .strict()
       .default({ window: 3_600_000, lookback: 7 * 86_400_000, factor: 3, minimum: 10 })
       .describe('`signals.volumeAboveBaseline`: the agent’s executions in the window against its own average.'),
+    refusals: z
+      .object({
+        window: duration.default(600_000).describe('How far back refusals are counted (default 10m).'),
+        threshold: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe('`signals.repeatedRefusals` is raised at this many refusals in the window.'),
+      })
+      .strict()
+      .default({ window: 600_000, threshold: 5 })
+      .describe(
+        '`signals.repeatedRefusals` and `signals.recentRefusals`: the agent probing its boundary (policy denials, ' +
+          'actions outside its allowed list, refused scopes) within the window.',
+      ),
   })
   .strict()
-  .default({ volume: { window: 3_600_000, lookback: 7 * 86_400_000, factor: 3, minimum: 10 } })
+  .default({
+    volume: { window: 3_600_000, lookback: 7 * 86_400_000, factor: 3, minimum: 10 },
+    refusals: { window: 600_000, threshold: 5 },
+  })
   .describe('Anomaly signals computed for each request, readable in rules as `signals.*`.');
+
+const JWS_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+
+const algorithmsSchema = z
+  .array(z.enum(JWS_ALGORITHMS))
+  .min(1)
+  .default(['RS256', 'ES256'])
+  .describe('Signature algorithms accepted from this issuer; anything else (`none`, HMAC) is refused.');
+
+const clockSkewSchema = z
+  .string()
+  .default('30s')
+  .describe('Clock skew tolerated on `exp`, `nbf` and `iat` (at most 5m).')
+  .transform((value, ctx) => {
+    const parsed = ms(value as ms.StringValue);
+    if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0 || parsed > 300_000) {
+      ctx.addIssue({ code: 'custom', message: `not a duration between 0s and 5m: "${value}"` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const jwksSchema = z
+  .object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).describe('Public JWKs.') })
+  .describe('A static JSON Web Key Set (public keys only), instead of `jwksUri`.');
+
+const jwksCachingShape = {
+  jwksCacheMaxAge: duration
+    .default(600_000)
+    .describe('How long fetched keys are used before the JWKS is fetched again (default 10m).'),
+  jwksCooldown: duration
+    .default(30_000)
+    .describe('Least time between two fetches when a token names an unknown `kid` (default 30s).'),
+};
+
+const agentIssuerSchema = z
+  .object({
+    issuer: z.string().min(1).describe('The `iss` of the tokens, exactly as the identity provider writes it.'),
+    jwksUri: z.url().optional().describe('Where the issuer publishes its signing keys (JWKS), fetched and cached.'),
+    jwks: jwksSchema.optional(),
+    audience: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe('The `aud` a token must carry (one of them, when a list).'),
+    algorithms: algorithmsSchema,
+    clockSkew: clockSkewSchema,
+    agentClaim: z
+      .enum(['sub', 'azp', 'client_id', 'spiffe'])
+      .default('sub')
+      .describe(
+        'The claim that names the agent; `spiffe`: `sub` is a SPIFFE ID (a JWT-SVID) in `trustDomain`, mapped by `agents`.',
+      ),
+    trustDomain: z
+      .string()
+      .regex(/^[a-z0-9._-]+$/, 'a SPIFFE trust domain such as "prod.example.com"')
+      .optional()
+      .describe('For `agentClaim: spiffe`: the only trust domain whose SPIFFE IDs are accepted.'),
+    agents: z
+      .record(z.string().min(1), id)
+      .optional()
+      .describe(
+        'Claim value (or SPIFFE ID) → registered agent id. Unset: the claim value itself must be the agent id. A value not listed is refused.',
+      ),
+    ...jwksCachingShape,
+  })
+  .strict()
+  .describe('An identity provider whose tokens agents may present instead of Countersign’s own.');
+
+const operatorSignInSchema = z
+  .object({
+    issuer: z
+      .url()
+      .describe('The OpenID provider operators sign in with (discovery at /.well-known/openid-configuration).'),
+    clientId: z.string().min(1).describe('The public client `countersign login` uses (device flow; no secret).'),
+    audience: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The `aud` the API accepts on operators’ ID tokens; default `clientId`.'),
+    scopes: z
+      .array(z.string().min(1))
+      .default(['openid', 'email', 'offline_access'])
+      .describe('Scopes `countersign login` asks for (`offline_access` for a refresh token).'),
+    personClaim: z
+      .enum(['email', 'sub'])
+      .default('email')
+      .describe(
+        'How a token maps to a person: `email` (verified) against `people.*.email`, or `sub` against `people.*.subject`.',
+      ),
+    jwksUri: z.url().optional().describe('The provider’s JWKS; default: `jwks_uri` from discovery.'),
+    algorithms: algorithmsSchema,
+    clockSkew: clockSkewSchema,
+    ...jwksCachingShape,
+  })
+  .strict()
+  .describe('Operator sign-in through the company’s OpenID provider (`countersign login`); personal tokens stay.');
+
+const federationSchema = z
+  .object({
+    agentIssuers: z
+      .array(agentIssuerSchema)
+      .default([])
+      .describe('Identity providers trusted to issue agent tokens; each token must map to a registered agent.'),
+    operatorSignIn: operatorSignInSchema.optional(),
+  })
+  .strict()
+  .default({ agentIssuers: [] })
+  .describe('Identity from the enterprise: agent tokens and operator sign-in from the company’s identity provider.');
 
 export const configSchema = z
   .object({
@@ -244,6 +389,7 @@ export const configSchema = z
       .strict()
       .default({ recheckWindow: 600_000 })
       .describe('How requests behave at execution time.'),
+    federation: federationSchema,
   })
   .strict()
   .superRefine(
@@ -269,6 +415,20 @@ export const configSchema = z
         if (!connector) issue(['actions', name, 'connector'], `unknown connector "${action.connector}"`);
         else if (connector.type === 'http' && !action.http)
           issue(['actions', name, 'http'], 'required for http connectors');
+      }
+      const issuers = new Set<string>();
+      (config.federation?.agentIssuers ?? []).forEach((trusted, i) => {
+        const at = (key: string) => ['federation', 'agentIssuers', i, key];
+        if (issuers.has(trusted.issuer)) issue(at('issuer'), `duplicate issuer "${trusted.issuer}"`);
+        issuers.add(trusted.issuer);
+        if ((trusted.jwksUri === undefined) === (trusted.jwks === undefined))
+          issue(at('jwksUri'), 'give jwksUri or jwks');
+        if (trusted.agentClaim === 'spiffe' && !trusted.trustDomain) issue(at('trustDomain'), 'required for spiffe');
+        if (trusted.agentClaim === 'spiffe' && !trusted.agents) issue(at('agents'), 'SPIFFE IDs map to agents here');
+      });
+      const signIn = config.federation?.operatorSignIn;
+      if (signIn?.personClaim === 'sub' && !Object.values(config.people).some((p) => p.subject)) {
+        issue(['federation', 'operatorSignIn', 'personClaim'], 'no person has a `subject` to match');
       }
       const ruleIds = new Set<string>();
       config.policies.rules.forEach((rule, i) => {
@@ -321,3 +481,6 @@ export type PolicyRuleConfig = CountersignConfig['policies']['rules'][number];
 export type ApproverGroupConfig = CountersignConfig['approvers'][string];
 export type PersonConfig = CountersignConfig['people'][string];
 export type SignalsConfig = CountersignConfig['signals'];
+export type FederationConfig = CountersignConfig['federation'];
+export type AgentIssuerConfig = FederationConfig['agentIssuers'][number];
+export type OperatorSignInConfig = NonNullable<FederationConfig['operatorSignIn']>;

@@ -68,6 +68,9 @@ export const settingsSchema = z.object({
   COUNTERSIGN_OPERATOR_TOKEN: optionalString.describe(
     'The CLI’s personal operator token (`cs_op_…`); dev mode keeps one per person in the data directory instead.',
   ),
+  COUNTERSIGN_SESSION_FILE: optionalString.describe(
+    'Where `countersign login` keeps the operator’s sign-in session, mode 0600 (default: $XDG_CONFIG_HOME/countersign/session.json, else ~/.config/countersign/session.json).',
+  ),
   COUNTERSIGN_PUBLIC_URL: optionalString.describe('Public base URL of the API, for links in messages.'),
   COUNTERSIGN_MASTER_KEY: optionalString.describe(
     'Vault master key: base64 of 32 random bytes (`openssl rand -base64 32`). Encrypts the data key of every secret.',
@@ -151,6 +154,13 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
 export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
   const base = env.XDG_CACHE_HOME || `${env.HOME || env.USERPROFILE || '.'}/.cache`;
   return `${base}/countersign`;
+}
+
+/** The session file of `countersign login`: COUNTERSIGN_SESSION_FILE, else under $XDG_CONFIG_HOME or ~/.config. */
+export function sessionFilePath(settings: Settings, env: Record<string, string | undefined> = process.env): string {
+  if (settings.COUNTERSIGN_SESSION_FILE) return settings.COUNTERSIGN_SESSION_FILE;
+  const base = env.XDG_CONFIG_HOME || `${env.HOME || env.USERPROFILE || '.'}/.config`;
+  return `${base}/countersign/session.json`;
 }
 
 /** A copy of the process environment, for child processes (the Temporal CLI, go install). */

@@ -1,14 +1,17 @@
 // The Authenticator of the HTTP API over the identity modules: agent access tokens (JWT), personal operator tokens,
-// and the config's static API keys only when explicitly allowed (dev mode by default). The shared admin token is no
+// tokens of the config's trusted identity providers (agents' and operators' sign-in), and the config's static API keys
+// only when explicitly allowed (dev mode by default). The shared admin token is no
 // caller here: it only bootstraps the first operator (OperatorService.bootstrap).
+import { decodeJwt } from 'jose';
 import type { Authenticator } from '../http/auth';
 import type { Logger } from '../logger';
 import type { Caller } from '../requests';
 import type { RegistryAgentDirectory } from './directory';
+import type { Federation } from './federation';
 import { OPERATOR_TOKEN_PREFIX, type OperatorService } from './operators';
 import type { AgentRegistry } from './registry';
 import { systemClock, type Clock } from './secrets';
-import { looksLikeJwt, type TokenService } from './tokens';
+import { looksLikeJwt, TokenError, type TokenService } from './tokens';
 
 export interface IdentityAuthenticatorDeps {
   tokens: TokenService;
@@ -16,6 +19,10 @@ export interface IdentityAuthenticatorDeps {
   directory: RegistryAgentDirectory;
   /** Accept the config's static agent API keys (off by default outside dev mode). */
   allowApiKeys: boolean;
+  /** The `iss` of Countersign's own access tokens: any other issuer must be a trusted one. */
+  issuer?: string;
+  /** Tokens of the config's trusted identity providers (agents) and its OpenID provider (operators); optional. */
+  federation?: Federation;
   /** Records "last activity" in the inventory; optional. */
   activity?: ActivityRecorder;
 }
@@ -32,6 +39,19 @@ export function createIdentityAuthenticator(deps: IdentityAuthenticatorDeps): Au
       }
       if (looksLikeJwt(credential)) {
         // A recognisable but refused token throws (401 with the reason), rather than looking like no credential.
+        const federated = deps.federation?.kindOf(credential);
+        if (federated === 'operator') {
+          const signedIn = await deps.federation!.verifyOperator(credential);
+          return { kind: 'operator', id: signedIn.person };
+        }
+        if (federated === 'agent') {
+          const agent = await deps.federation!.verifyAgent(credential);
+          deps.activity?.seen(agent.agent.id);
+          return { kind: 'agent', agent: agent.record };
+        }
+        if (deps.federation && deps.issuer !== undefined && issuerOf(credential) !== deps.issuer) {
+          throw new TokenError('wrong_issuer', 'token is from an untrusted issuer');
+        }
         const verified = await deps.tokens.verify(credential);
         deps.activity?.seen(verified.agent.id);
         return { kind: 'agent', agent: verified.record };
@@ -42,6 +62,14 @@ export function createIdentityAuthenticator(deps: IdentityAuthenticatorDeps): Au
       return agent ? { kind: 'agent', agent } : undefined;
     },
   };
+}
+
+function issuerOf(token: string): unknown {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether static API keys are accepted: the explicit setting when given, else only in dev mode. */

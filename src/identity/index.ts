@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import { apiKeysAllowed, createActivityRecorder, createIdentityAuthenticator } from './authenticator';
 import { createClientCredentials, type IssuedClientSecret } from './credentials';
 import { createRegistryAgentDirectory } from './directory';
+import { createFederation } from './federation';
 import { createKillSwitches } from './kill-switch';
 import { createOperatorService } from './operators';
 import { createReplicaState } from '../replica-state';
@@ -90,10 +91,18 @@ export async function createIdentity(deps: IdentityDeps) {
     clock,
     store: deps.rateLimitStore ?? createReplicaState(db).rateLimits,
   });
+  const federation = createFederation({
+    config,
+    directory,
+    clock,
+    operatorDisabled: (person) => operators.isDisabled(person),
+  });
   const authenticator = createIdentityAuthenticator({
     tokens,
     operators,
     directory,
+    issuer: deps.issuer,
+    federation,
     allowApiKeys: deps.allowApiKeys,
     activity,
   });
@@ -111,6 +120,7 @@ export async function createIdentity(deps: IdentityDeps) {
     killSwitches,
     rateLimiter,
     activity,
+    federation,
     authenticator,
     /** `agents create`: registers an agent and returns its first client secret (shown once). */
     async createAgent(input: NewAgent, actor: string): Promise<{ agent: RegisteredAgent; secret: IssuedClientSecret }> {

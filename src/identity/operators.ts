@@ -175,6 +175,15 @@ export function createOperatorService(deps: OperatorServiceDeps) {
         ...(r.last_used_at ? { lastUsedAt: r.last_used_at } : {}),
       }));
     },
+    /** True when the person is a disabled operator (a sign-in through the identity provider is refused too). */
+    async isDisabled(operatorId: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('operators')
+        .select('disabled_at')
+        .where('id', '=', operatorId)
+        .executeTakeFirst();
+      return Boolean(row?.disabled_at);
+    },
     /** The operator a live token belongs to; undefined for unknown, revoked or disabled. */
     async authenticate(token: string): Promise<Operator | undefined> {
       if (!token.startsWith(`${OPERATOR_TOKEN_PREFIX}_`)) return undefined;

@@ -26,7 +26,8 @@ export type TokenRefusal =
   | 'wrong_issuer'
   | 'bad_signature'
   | 'unknown_key'
-  | 'agent_inactive';
+  | 'agent_inactive'
+  | 'unmapped_subject';
 
 /** A refused access token: 401 with a Bearer challenge (RFC 6750 `invalid_token`). */
 export class TokenError extends AppError {

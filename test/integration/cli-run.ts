@@ -54,6 +54,8 @@ export interface RunningCli {
   output(): { stdout: string; stderr: string };
   /** Resolves with the first match of `pattern` on stdout; rejects when the process exits first or time runs out. */
   waitForStdout(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code once the process exits by itself; rejects after `timeoutMs`. */
+  exited(timeoutMs: number): Promise<number | null>;
   /** Sends `signal` and resolves with the exit code (SIGKILL after `graceMs`). */
   stop(signal: NodeJS.Signals, graceMs: number): Promise<number | null>;
 }
@@ -73,6 +75,17 @@ export function startCountersign(args: string[], env: Record<string, string>): R
         if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before ${pattern}:\n${stderr}`);
         if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${stdout}\n${stderr}`);
         await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async exited(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([exited, timeout]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async stop(signal, graceMs) {

@@ -16,8 +16,13 @@ export const OTHER_AGENT_KEY = 'cs_test_agent_key_0002';
 
 /** Builds a validated test config. */
 export function testConfig(options: TestConfigOptions): CountersignConfig {
+  return parseConfig(testConfigYaml(options));
+}
+
+/** The YAML text of the test config, for processes that read a config file (the CLI). */
+export function testConfigYaml(options: TestConfigOptions): string {
   const { targetHost } = options;
-  return parseConfig(`
+  return `
 people:
   carol: { email: carol@example.com, slack: U0CAROL01 }
   alice: { email: alice@example.com, slack: U0ALICE01 }
@@ -106,5 +111,5 @@ policies:
       quorum: 2
       expireAfter: ${options.expireAfter ?? '1h'}
 ${options.extraYaml ?? ''}
-`);
+`;
 }

@@ -53,6 +53,8 @@ export interface HarnessIdentityOptions {
   options?: Partial<IdentityOptions>;
   /** Vault secrets to store before the workers start (a master key is generated). */
   secrets?: Record<string, string>;
+  /** The identity services' clock (default: the system's), for tokens' times. */
+  clock?: () => Date;
   /** Make every person an operator with a token (default true); false leaves the first one to be bootstrapped. */
   operators?: boolean;
 }
@@ -213,6 +215,7 @@ async function startIdentity(
     logger,
     ...TEST_IDENTITY_OPTIONS,
     ...options.options,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const vault = createVault({
     db: database.db,
