@@ -3,6 +3,7 @@ import { createLogger } from '../src/logger';
 import { installTemporalRuntime } from '../src/temporal/runtime';
 import { startLocalTemporal } from '../test/support/local-temporal';
 import { runIdentityBench } from './identity';
+import { runKillSwitchBench } from './kill-switch';
 import { runPipelineBench } from './pipeline';
 import { runPolicyBench } from './policy';
 import { runSlackBench } from './slack';
@@ -51,7 +52,7 @@ try {
     `  governed (POST /slack/events → connector activity starts): p50 ${fmt(slack.clickP50ms, 2)} ms, p99 ${fmt(slack.clickP99ms, 2)} ms (${slack.executedOnce} executed once)`,
   );
   line(
-    `    of which POST → decision signal sent: p50 ${fmt(slack.toSignalP50ms, 0)} ms, p99 ${fmt(slack.toSignalP99ms, 0)} ms`,
+    `    of which POST → decision update sent: p50 ${fmt(slack.toSignalP50ms, 0)} ms, p99 ${fmt(slack.toSignalP99ms, 0)} ms`,
   );
   line(
     `  bare Temporal (signal → activity starts): p50 ${fmt(slack.bareSignalP50ms, 2)} ms, p99 ${fmt(slack.bareSignalP99ms, 2)} ms`,
@@ -78,6 +79,11 @@ try {
       `reused p50 ${fmt(id.verifyP50us, 0)} µs, p99 ${fmt(id.verifyP99us, 0)} µs; ` +
       `all submit checks p50 ${fmt(id.submitChecksP50us, 0)} µs, p99 ${fmt(id.submitChecksP99us, 0)} µs`,
   );
+  line('');
+  const kill = await runKillSwitchBench(env.address, { parked: quick ? 500 : 2_000 });
+  line(`B10 kill switch over ${kill.parked} parked requests (one switch covering them all)`);
+  line(`  time to answer (switch recorded, ${kill.inScope} in scope, operation started): ${fmt(kill.answerMs, 0)} ms`);
+  line(`  time to drain (every one reads cancelled): ${fmt(kill.drainMs / 1000, 1)} s`);
 } finally {
   await env.teardown();
 }

@@ -36,7 +36,7 @@ export interface SlackFigures {
   executedOnce: number;
   clickP50ms: number;
   clickP99ms: number;
-  /** Of the click's latency, the part before the decision signal left (Bolt, state query, authorization). */
+  /** Of the click's latency, the part before the decide update left (Bolt, state query, identification). */
   toSignalP50ms: number;
   toSignalP99ms: number;
   bareSignalP50ms: number;
@@ -223,7 +223,7 @@ export async function runSlackBench(
       const result = (await client.workflow.getHandle(request.requestId).result()) as ActionRequestState;
       if (result.status === 'succeeded' && target.callsFor(request.requestId).length === 1 && measured)
         executedOnce += 1;
-      // The submission's `at` is stamped (ms) just before the signal is sent: it splits the click in two.
+      // The submission's `at` is stamped (ms) just before the update is sent: it splits the click in two.
       const signalAt = Date.parse(result.approvals[0]?.at ?? '');
       // The clicker's confirmation closes the click's work; the next sample starts on a quiet process.
       await stub.waitFor(

@@ -281,12 +281,17 @@ export function createRequestService(deps: RequestServiceDeps) {
       at: new Date().toISOString(),
       ...(decision.reason ? { reason: decision.reason } : {}),
     };
-    if (decision.decision === 'reject' && !(await temporal.workerAnswers(id))) {
+    let result;
+    try {
+      result = await temporal.decide(id, submission);
+    } catch (err) {
+      // No worker answered: a rejection is kept by Temporal as a signal and recorded when one runs (an update that
+      // still lands later only adds a refused duplicate to the record); an approval is never sent blind.
+      if (!(err instanceof AppError) || err.code !== 'not_ready' || decision.decision !== 'reject') throw err;
       if (!(await temporal.queueRejection(id, submission))) throw refused('already_decided');
-      deps.logger.info({ requestId: id, approver: decision.approver }, 'rejection queued (no worker running)');
+      deps.logger.info({ requestId: id, approver: decision.approver }, 'rejection queued (no worker answering)');
       return { ...(await temporal.read(execution)), queued: true };
     }
-    const result = await temporal.decide(id, submission);
     if (!result) throw refused('already_decided');
     if (result.refusal) throw refused(result.refusal);
     return result.state;

@@ -325,7 +325,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
    * (nothing is sent, so nothing can be recorded later behind the caller's back). Undefined: no such running request.
    */
   async function decide(id: string, submission: DecisionSubmission): Promise<DecideResult | undefined> {
-    await requireWorker(id);
+    requireWorker();
     return update(id, () => client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [submission] }));
   }
 
@@ -343,7 +343,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
 
   /** Cancels a pending request through the workflow's update; undefined when it is not running. */
   async function cancel(id: string, request: CancelRequest): Promise<CancelResult | undefined> {
-    await requireWorker(id);
+    requireWorker();
     return update(id, () => client.workflow.getHandle(id).executeUpdate(cancelUpdate, { args: [request] }));
   }
 
@@ -484,27 +484,9 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
     return answered !== undefined && answered.ok === ok && Date.now() - answered.atMs < POLLER_CACHE_MS;
   }
 
-  /**
-   * Whether a worker answers for this deployment: a query answered in the last few seconds says yes; otherwise this
-   * request's workflow is asked (bounded). The server's poller list cannot tell: it keeps a stopped worker for minutes.
-   */
-  async function workerAnswers(id: string): Promise<boolean> {
-    if (recently(true)) return true;
-    if (recently(false)) return false;
-    try {
-      await within(queryTimeoutMs, () => client.workflow.getHandle(id).query(getStateQuery));
-      answered = { atMs: Date.now(), ok: true };
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return true;
-      if (!noAnswer(err)) throw err;
-      answered = { atMs: Date.now(), ok: false };
-      return false;
-    }
-  }
-
-  async function requireWorker(id: string): Promise<void> {
-    if (!(await workerAnswers(id))) {
+  /** Refuses at once when a worker was just found not answering; otherwise the update itself finds out (bounded). */
+  function requireWorker(): void {
+    if (recently(false)) {
       throw new AppError('not_ready', 'no Countersign worker is answering, so the request cannot decide; try again', {
         headers: RETRY_AFTER,
       });
@@ -566,7 +548,6 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
     cancel,
     cancelInScope,
     operation,
-    workerAnswers,
     readiness,
     taskQueue: options.taskQueue,
   };

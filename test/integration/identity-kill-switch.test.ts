@@ -91,7 +91,7 @@ describe.each(await databasesUnderTest())('kill switch over the operator API [%s
       token: erin,
       body: { agent: 'support-bot', reason: 'runaway refund loop' },
     });
-    expect(engaged.status).toBe(202);
+    expect(engaged.status, JSON.stringify(engaged.json)).toBe(202);
     expect(engaged.json.created).toBe(true);
     expect(engaged.json.killSwitch).toMatchObject({
       scope: { agentId: 'support-bot' },
@@ -160,7 +160,7 @@ describe.each(await databasesUnderTest())('kill switch over the operator API [%s
       liftedBy: 'operator:erin',
       liftReason: 'loop fixed',
     });
-  });
+  }, 180_000);
 
   it('when the switch covers an action family, then only those actions are refused, for every agent', async () => {
     const engaged = await call<Engaged>(api, 'POST', '/v1/kill-switches', {

@@ -72,9 +72,11 @@ describe('requests that always end', () => {
       (r) => r.json.status === 'cancelled',
     );
     expect(ended.json.cancellation).toMatchObject({ by: 'temporal', reason: 'stale request cleanup' });
-    expect(await csStatus(json.id)).toBe('cancelled');
-    // The workflow completed (with its record) rather than closing as CANCELED with none.
+    // The workflow completes (with its record) rather than closing as CANCELED with none.
+    const result = (await h.client.workflow.getHandle(json.id).result()) as { status: string };
+    expect(result.status).toBe('cancelled');
     expect((await h.client.workflow.getHandle(json.id).describe()).status.name).toBe('COMPLETED');
+    expect(await csStatus(json.id)).toBe('cancelled');
     await eventually(
       async () => notifier.outcomes.filter((o) => o.requestId === json.id),
       (o) => o.length === 1,

@@ -70,6 +70,17 @@ describe('replay of recorded histories', () => {
     }
   });
 
+  it('when the generations are compared, then decisions arrive as signals before v3 and as decide updates from v3 on', () => {
+    const text = (file: string) => readFileSync(`${HISTORIES}${file}`, 'utf8');
+    for (const generation of ['v1', 'v2']) {
+      expect(text(`${generation}-quorum-approval.json`)).toContain('"signalName": "submitDecision"');
+      expect(text(`${generation}-cancellation.json`)).toContain('"signalName": "cancelRequest"');
+    }
+    expect(text('v3-quorum-approval.json')).toMatch(/workflowExecutionUpdateAccepted/i);
+    expect(text('v3-quorum-approval.json')).not.toContain('"signalName": "submitDecision"');
+    expect(text('v3-cancellation.json')).toMatch(/"name": "cancel"/);
+  });
+
   it('when the histories are read, then no credential appears in them', () => {
     for (const file of files) {
       const text = readFileSync(`${HISTORIES}${file}`, 'utf8');

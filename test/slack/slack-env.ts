@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Client } from '@temporalio/client';
 import express from 'express';
 import { createSlackApp, createSlackWorkerNotifier, type SlackApp, type SlackTuning } from '../../slack/app';
 import { ACTION_IDS } from '../../slack/blocks/ids';
@@ -47,6 +48,8 @@ export interface SlackEnvOptions {
   /** Adjusts the parsed config before anything starts (channels, user groups, secret params). */
   configure?: (config: CountersignConfig) => void;
   tuning?: SlackTuning;
+  /** The Temporal client the Slack app uses (default: the harness's), to observe its calls. */
+  slackTemporal?: Client;
 }
 
 export interface SlackEnv {
@@ -112,7 +115,7 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
     slack: slackSettings,
     config,
     logger,
-    temporal: h.client,
+    temporal: options.slackTemporal ?? h.client,
     namespace: 'default',
     taskQueue: h.taskQueues.control,
     tuning,
