@@ -1,5 +1,5 @@
 // The durable life of one action request: decide, wait for people when policy says so, re-check, execute once, record.
-// Deterministic code only: see STYLE.md. Side effects happen in activities.
+// Deterministic code only: see CONTRIBUTING.md (Conventions 1-6). Side effects happen in activities.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -341,7 +341,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 function initialStatus(input: ActionRequestInput): RequestStatus {
   switch (input.decision.effect) {
     case 'allow':
-      // Policy allow goes straight to executing (DESIGN.md status model); the re-check still runs first.
+      // Policy allow goes straight to executing (the status model in CONTRIBUTING.md); the re-check still runs first.
       return 'executing';
     case 'deny':
       return 'denied';
