@@ -2,6 +2,7 @@
 import { createLogger } from '../src/logger';
 import { installTemporalRuntime } from '../src/temporal/runtime';
 import { startLocalTemporal } from '../test/support/local-temporal';
+import { runCliBench } from './cli';
 import { runIdentityBench } from './identity';
 import { runKillSwitchBench } from './kill-switch';
 import { runPipelineBench } from './pipeline';
@@ -24,6 +25,14 @@ line('B6 policy decision per call (rules indexed by action; 10 rules can match t
 line(`   10 rules: p50 ${fmt(p10.p50us, 2)} µs, p99 ${fmt(p10.p99us, 2)} µs`);
 line(` 1000 rules: p50 ${fmt(p1000.p50us, 2)} µs, p99 ${fmt(p1000.p99us, 2)} µs  (bar: p99 ≤ 50 µs)`);
 line(`  ratio p50 1000/10: ${fmt(p1000.p50us / p10.p50us, 2)}`);
+line('');
+
+const cli = await runCliBench({ samples: quick ? 10 : 30 });
+line(`B12 CLI cold start (compiled bin, spawn → exit, sequential, ${cli.samples} samples each)`);
+line(`  countersign --help: p50 ${fmt(cli.helpP50ms, 0)} ms, p99 ${fmt(cli.helpP99ms, 0)} ms  (goal: ≤ 300 ms)`);
+line(
+  `  countersign requests list (one HTTP call to a loopback stand-in): p50 ${fmt(cli.listP50ms, 0)} ms, p99 ${fmt(cli.listP99ms, 0)} ms  (goal: ≤ 500 ms)`,
+);
 line('');
 
 installTemporalRuntime(createLogger({ level: 'warn' }), 'ERROR');

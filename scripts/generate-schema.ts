@@ -1,15 +1,16 @@
-// Regenerates what is derived from the zod schemas: the config's JSON Schema (schema/countersign.config.schema.json),
-// .env.example and the README's configuration table, formatted with the repository's Prettier settings so that
-// `npm run format` leaves them alone. test/unit/schema.test.ts fails when any of them is stale.
+// Regenerates what is derived from the code: the config's JSON Schema (schema/countersign.config.schema.json),
+// .env.example, and the references in docs/reference/ (settings from zod, the CLI from commander, HTTP from the
+// OpenAPI document). test/unit/schema.test.ts and test/unit/reference-docs.test.ts fail when any of them is stale.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { CONFIG_JSON_SCHEMA_PATH, configJsonSchema } from '../src/app/config-json-schema';
-import { envExampleText, withSettingsTable } from '../src/app/settings-docs';
+import { loadCore } from '../src/app/core';
+import { REFERENCE_DOCS } from '../src/app/reference-docs';
+import { envExampleText } from '../src/app/settings-docs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const readmePath = join(root, 'README.md');
 
 async function pretty(path: string, text: string): Promise<string> {
   const options = (await resolveConfig(path)) ?? {};
@@ -19,9 +20,11 @@ async function pretty(path: string, text: string): Promise<string> {
 const files = [
   { path: CONFIG_JSON_SCHEMA_PATH, content: JSON.stringify(configJsonSchema(), null, 2), format: true },
   { path: '.env.example', content: envExampleText(), format: false },
-  ...(existsSync(readmePath)
-    ? [{ path: 'README.md', content: withSettingsTable(readFileSync(readmePath, 'utf8')), format: true }]
-    : []),
+  ...Object.entries(REFERENCE_DOCS).map(([path, generate]) => ({
+    path,
+    content: generate(loadCore({ COUNTERSIGN_CONFIG: undefined }).config),
+    format: false,
+  })),
 ];
 
 for (const file of files) {

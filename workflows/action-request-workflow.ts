@@ -1,5 +1,5 @@
 // The durable life of one action request: decide, wait for people when policy says so, re-check, execute once, record.
-// Deterministic code only: see STYLE.md. The transitions are plain functions (src/contracts/lifecycle.ts); this file
+// Deterministic code only: see CONTRIBUTING.md (Conventions 1-6). The transitions are plain functions (src/contracts/lifecycle.ts); this file
 // wires them to handlers, timers and activities, and makes sure every path ends in a recorded terminal state.
 import {
   ActivityFailure,

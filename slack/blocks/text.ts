@@ -1,4 +1,4 @@
-// Text that an agent wrote is hostile (DESIGN.md invariant 7). These helpers make it inert in Slack mrkdwn: `&<>` are
+// Text that an agent wrote is hostile (invariant 7 in CONTRIBUTING.md). These helpers make it inert in Slack mrkdwn: `&<>` are
 // escaped so `<!channel>`, `<@U…>` and `<https://…|…>` cannot act, the text sits in code spans so markdown does not
 // render, invisible and bidirectional characters are replaced by a visible marker, and every result fits its limit.
 

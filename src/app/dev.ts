@@ -38,9 +38,10 @@ const BILLING_HOST = `127.0.0.1:${BILLING_DEFAULT_PORT}`;
 export async function runDev(options: DevOptions): Promise<boolean> {
   const { settings, logger, progress } = options;
   const billingPort = settings.COUNTERSIGN_BILLING_PORT;
+  const withStandIn = usesBillingStandIn(options.core);
   // A second instance on the same machine moves the stand-in; the config's calls to it follow.
   const core =
-    billingPort !== BILLING_DEFAULT_PORT && usesBillingStandIn(options.core)
+    billingPort !== BILLING_DEFAULT_PORT && withStandIn
       ? loadCore(settings, options.core.configPath, (text) => text.replaceAll(BILLING_HOST, `127.0.0.1:${billingPort}`))
       : options.core;
   const stopSignal = options.stopSignal ?? waitForStopSignal();
@@ -59,7 +60,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
 
     let billing: BillingService | undefined;
     const overrides: Record<string, string> = {};
-    if (usesBillingStandIn(core)) {
+    if (withStandIn) {
       // The connector's credential: the configured one if set, else made up for this run and never shown.
       const token = readEnvironmentVariable(BILLING_TOKEN_VARIABLE) ?? generateToken('bill_dev');
       overrides[BILLING_TOKEN_VARIABLE] = token;

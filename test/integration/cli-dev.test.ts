@@ -122,7 +122,7 @@ describe('countersign dev with TEMPORAL_ADDRESS set', () => {
     expect(listed.stdout).toMatch(new RegExp(`${submitted.id} +pending_approval +payments\\.refund +cli-bot`));
 
     const refused = await runCountersign(['approve', submitted.id, '--as', 'carol', '--api', api], operatorEnv());
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('409');
 
     const first = await runCountersign(
@@ -168,10 +168,10 @@ describe('countersign dev with TEMPORAL_ADDRESS set', () => {
 });
 
 describe('countersign requests without an operator token', () => {
-  it('when neither COUNTERSIGN_ADMIN_TOKEN nor a dev token file exists, then it says what to set and exits 1', async () => {
+  it('when neither COUNTERSIGN_ADMIN_TOKEN nor a dev token file exists, then it says what to set and exits 4 (refused)', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'countersign-cli-notoken-'));
     const result = await runCountersign(['requests', 'list'], { COUNTERSIGN_DATA_DIR: empty });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(4);
     expect(result.stderr).toContain('no operator token');
     expect(result.stderr).toContain('COUNTERSIGN_ADMIN_TOKEN:');
   });

@@ -40,7 +40,7 @@ describe('countersign CLI: operators, agents and the kill switch over the operat
 
   it('when the first operator is created with the admin token, then their token works and the admin token opens nothing more', async () => {
     const none = await cli(['agents', 'list']);
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(4);
     expect(none.stderr).toContain('no operator token');
 
     const first = await cli(['operators', 'create', 'erin', '--name', 'Erin'], {
@@ -51,7 +51,7 @@ describe('countersign CLI: operators, agents and the kill switch over the operat
     expect(erinToken).toMatch(/^cs_op_/);
 
     const second = await cli(['operators', 'create', 'alice'], { COUNTERSIGN_ADMIN_TOKEN: ADMIN_TOKEN });
-    expect(second.code).toBe(1);
+    expect(second.code).toBe(4);
     expect(second.stderr).toContain('403');
     const byErin = await asErin(['operators', 'create', 'alice', '--json']);
     expect(byErin.code, byErin.stderr).toBe(0);
@@ -117,7 +117,7 @@ describe('countersign CLI: operators, agents and the kill switch over the operat
     );
 
     const noReason = await asErin(['kill', '--agent', 'support-bot']);
-    expect(noReason.code).toBe(1);
+    expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain('--reason is required');
     const killed = await asErin(['kill', '--agent', 'support-bot', '--reason', 'bad deploy']);
     expect(killed.code, killed.stderr).toBe(0);
@@ -139,7 +139,7 @@ describe('countersign CLI: operators, agents and the kill switch over the operat
   it('when an operator approves as someone else, then the API refuses and says whose token it is', async () => {
     const parked = await submitAs(api, TEST_AGENT_KEY, largeRefund('cliattr01'));
     const refused = await asErin(['approve', parked.json.id, '--as', 'bob']);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('403');
     expect(refused.stderr).toContain('approver: must be erin or omitted');
   });

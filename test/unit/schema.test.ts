@@ -5,7 +5,7 @@ import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_JSON_SCHEMA_PATH, configJsonSchema } from '../../src/app/config-json-schema';
-import { envExampleText, README_TABLE_END, README_TABLE_START, settingsReference } from '../../src/app/settings-docs';
+import { envExampleText, settingsReference } from '../../src/app/settings-docs';
 import { EXAMPLE_CONFIG_PATH } from '../../src/config/load';
 import { settingsSchema } from '../../src/config/settings';
 
@@ -68,19 +68,15 @@ describe('generated schema and settings documentation', () => {
     for (const key of Object.keys(settingsSchema.shape)) expect(text).toContain(`# ${key}=`);
   });
 
-  it('when settings change, then the README configuration table names every key with its description and default', () => {
-    const readme = read('README.md');
-    const start = readme.indexOf(README_TABLE_START);
-    const end = readme.indexOf(README_TABLE_END);
-    expect(start, 'README.md lacks the settings table markers').toBeGreaterThan(-1);
-    expect(end).toBeGreaterThan(start);
-    const [header, ...rows] = tableRows(readme.slice(start, end));
+  it('when settings change, then the settings reference table names every key with its description and default', () => {
+    const reference = read('docs/reference/settings.md');
+    const [header, ...rows] = tableRows(reference.slice(reference.indexOf('| Variable')));
     expect(header).toEqual(['Variable', 'Default', 'Description']);
     const expected = settingsReference().map((s) => [
       `\`${s.name}\``,
       s.default !== undefined ? `\`${s.default}\`` : '',
       s.description.replace(/\|/g, '\\|'),
     ]);
-    expect(rows, `the README settings table is ${STALE}`).toEqual(expected);
+    expect(rows, `docs/reference/settings.md is ${STALE}`).toEqual(expected);
   });
 });
