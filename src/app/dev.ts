@@ -80,6 +80,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       client: connections.client,
       logger,
       policyExtras: runtime.policyExtras,
+      refusals: runtime.usage.refusals,
       steps,
     });
 

@@ -65,17 +65,18 @@ export async function openIdentityRuntime(options: {
   });
   try {
     const identityOptions = identityOptionsFromSettings(settings, devMode);
+    const usage = createUsagePolicy({ config: core.config, db: database.db, logger });
     const identity = await createIdentity({
       db: database.db,
       config: core.config,
       logger,
       ...identityOptions,
+      onScopeRefused: (agentId, scopes) => usage.refusals.record(agentId, 'scope_refused', scopes.join(' ')),
       // Token signing keys are sealed under the master key where there is one; see the README on setting it early.
       ...(keyring ? { keyProtector: createVaultKeyProtector(keyring) } : {}),
     });
     await resealSigningKeyIfNeeded(identity, database, keyring ? 'vault' : 'none', logger);
     const vault = createVault({ db: database.db, ...(keyring ? { keyring } : {}) });
-    const usage = createUsagePolicy({ config: core.config, db: database.db });
     const receipts = createReceiptSigner({
       key: receiptKey,
       issuer: identityOptions.issuer,

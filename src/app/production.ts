@@ -43,6 +43,7 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
       client: connections.client,
       logger,
       policyExtras: runtime.policyExtras,
+      refusals: runtime.usage.refusals,
       steps,
     });
     if (!settings.COUNTERSIGN_ADMIN_TOKEN && (await runtime.identity.operators.list()).length === 0) {

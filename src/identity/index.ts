@@ -36,6 +36,8 @@ export interface IdentityDeps extends IdentityOptions {
   logger: Logger;
   clock?: Clock;
   keyProtector?: KeyProtector;
+  /** Called when an agent asks the token endpoint for scopes it may not have (the boundary-testing signal). */
+  onScopeRefused?: (agentId: string, scopes: string[]) => void;
 }
 
 /** Identity options from the environment settings; `devMode` decides API keys when the setting is unset. */
@@ -77,6 +79,7 @@ export async function createIdentity(deps: IdentityDeps) {
     ttlMs: deps.tokenTtlMs,
     clock,
     onIssued: (id) => activity.seen(id),
+    ...(deps.onScopeRefused ? { onScopeRefused: deps.onScopeRefused } : {}),
   });
   const operators = createOperatorService({ db, clock, people: new Set(Object.keys(config.people)) });
   const killSwitches = createKillSwitches({ db, cacheMs: deps.killSwitchCacheMs, clock });
