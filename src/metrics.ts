@@ -15,6 +15,10 @@ export interface Metrics {
   /** HTTP requests by route template (never the raw path: ids would explode the label set) and status. */
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpSeconds: Histogram<'method' | 'route'>;
+  /** Agents' refusals by kind (policy denials, actions outside the allowed list, refused scopes): boundary testing. */
+  agentRefusals: Counter<'kind'>;
+  /** Decided requests by anomaly signal raised (firstUse, volumeAboveBaseline, outsideWorkingHours, repeatedRefusals). */
+  signalsRaised: Counter<'signal'>;
   observer: RequestObserver;
 }
 
@@ -54,14 +58,45 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const agentRefusals = new Counter({
+    name: 'countersign_agent_refusals_total',
+    help: 'Refusals of agents by kind (policy_denied, action_not_allowed, scope_refused): agents probing their boundary.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const signalsRaised = new Counter({
+    name: 'countersign_signals_raised_total',
+    help: 'New requests decided with an anomaly signal raised, by signal (repeatedRefusals: boundary testing).',
+    labelNames: ['signal'] as const,
+    registers: [registry],
+  });
   const observer: RequestObserver = {
     decided(action, decision, seconds) {
       actionRequests.inc({ action, outcome: decision.effect });
       decisionSeconds.observe({ effect: decision.effect }, seconds);
+      for (const signal of decision.signals?.raised ?? []) signalsRaised.inc({ signal });
     },
     refused(action, code) {
       actionRequests.inc({ action, outcome: code });
     },
   };
-  return { registry, actionRequests, decisionSeconds, pendingApprovals, httpRequests, httpSeconds, observer };
+  return {
+    registry,
+    actionRequests,
+    decisionSeconds,
+    pendingApprovals,
+    httpRequests,
+    httpSeconds,
+    agentRefusals,
+    signalsRaised,
+    observer,
+  };
+}
+
+/** One observer that tells each of `observers` in turn. */
+export function combineObservers(...observers: RequestObserver[]): RequestObserver {
+  return {
+    decided: (...args) => observers.forEach((o) => o.decided?.(...args)),
+    refused: (...args) => observers.forEach((o) => o.refused?.(...args)),
+  };
 }

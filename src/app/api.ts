@@ -8,10 +8,11 @@ import { createHttpApp } from '../http/app';
 import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
 import { createReadiness } from '../http/readiness';
 import type { Logger } from '../logger';
-import { createMetrics, type Metrics } from '../metrics';
+import { combineObservers, createMetrics, type Metrics } from '../metrics';
 import { createRequestService, type RequestService, type RequestServiceDeps } from '../requests';
 import type { Client } from '../temporal/adapter';
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
+import type { RefusalRecorder } from '../usage';
 import type { Core } from './core';
 import type { IdentityRuntime } from './identity';
 import type { ShutdownStep } from './lifecycle';
@@ -32,6 +33,7 @@ export async function createApiStack(options: {
   client: Client;
   logger: Logger;
   policyExtras?: RequestServiceDeps['policyExtras'];
+  refusals?: RefusalRecorder;
   /** The notifications' shutdown step is added here. */
   steps: ShutdownStep[];
   /** Slack state shared with the other replicas (the identity runtime's replica state). */
@@ -58,8 +60,11 @@ export function createApiServices(options: {
   taskQueues?: TaskQueues;
   /** Extra CEL variables per decision (usage budgets, signals); rules reading them fail closed without. */
   policyExtras?: RequestServiceDeps['policyExtras'];
+  /** Where agents' refusals are recorded for the boundary-testing signal (and counted in the metrics). */
+  refusals?: RefusalRecorder;
 }): ApiServices {
   const metrics = createMetrics();
+  options.refusals?.listen((kind) => metrics.agentRefusals.inc({ kind }));
   const service = createRequestService({
     client: options.client,
     config: options.core.config,
@@ -67,7 +72,7 @@ export function createApiServices(options: {
     policy: options.core.policy,
     taskQueues: options.taskQueues ?? DEFAULT_TASK_QUEUES,
     logger: options.logger,
-    observer: metrics.observer,
+    observer: options.refusals ? combineObservers(metrics.observer, options.refusals.observer) : metrics.observer,
     ...(options.policyExtras ? { policyExtras: options.policyExtras } : {}),
   });
   return { service, metrics };

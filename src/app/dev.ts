@@ -88,6 +88,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       client: connections.client,
       logger,
       policyExtras: runtime.policyExtras,
+      refusals: runtime.usage.refusals,
       steps,
       shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
     });

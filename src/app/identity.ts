@@ -70,18 +70,19 @@ export async function openIdentityRuntime(options: {
   try {
     const identityOptions = identityOptionsFromSettings(settings, devMode);
     const replicaState = createReplicaState(database.db);
+    const usage = createUsagePolicy({ config: core.config, db: database.db, logger });
     const identity = await createIdentity({
       db: database.db,
       rateLimitStore: replicaState.rateLimits,
       config: core.config,
       logger,
       ...identityOptions,
+      onScopeRefused: (agentId, scopes) => usage.refusals.record(agentId, 'scope_refused', scopes.join(' ')),
       // Token signing keys are sealed under the master key where there is one; see the README on setting it early.
       ...(keyring ? { keyProtector: createVaultKeyProtector(keyring) } : {}),
     });
     await prepareSigningKeys(identity, keyring ? 'vault' : 'none', logger);
     const vault = createVault({ db: database.db, ...(keyring ? { keyring } : {}) });
-    const usage = createUsagePolicy({ config: core.config, db: database.db });
     const receipts = createReceiptSigner({
       key: receiptKey,
       issuer: identityOptions.issuer,

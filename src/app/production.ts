@@ -43,6 +43,7 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
       client: connections.client,
       logger,
       policyExtras: runtime.policyExtras,
+      refusals: runtime.usage.refusals,
       steps,
       shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
     });

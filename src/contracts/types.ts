@@ -95,6 +95,10 @@ export interface RequestSignals {
   recentVolume: number;
   /** The agent's average executions per volume window over the lookback before it. */
   baselineVolume: number;
+  /** The agent's refusals within the refusals window reached the threshold: it keeps probing its boundary. */
+  repeatedRefusals?: boolean;
+  /** The agent's refusals (policy denials, actions outside its allowed list, refused scopes) within the window. */
+  recentRefusals?: number;
   /** Names of the raised signals, for people and the trail. */
   raised: string[];
 }

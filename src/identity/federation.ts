@@ -57,9 +57,7 @@ export function createFederation(deps: FederationDeps) {
   const { agentIssuers, operatorSignIn } = deps.config.federation;
   const agentKeys = new Map<string, { trusted: AgentIssuerConfig; keys: JWTVerifyGetKey }>();
   for (const trusted of agentIssuers) {
-    const keys = trusted.jwks
-      ? staticKeys(trusted.jwks)
-      : remoteKeys(new URL(trusted.jwksUri ?? ''), trusted, timeout);
+    const keys = trusted.jwks ? staticKeys(trusted.jwks) : remoteKeys(new URL(trusted.jwksUri ?? ''), trusted, timeout);
     agentKeys.set(trusted.issuer, { trusted, keys });
   }
   const signIn = operatorSignIn ? createOperatorVerifier(operatorSignIn, deps, timeout) : undefined;

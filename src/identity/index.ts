@@ -39,6 +39,8 @@ export interface IdentityDeps extends IdentityOptions {
   keyProtector?: KeyProtector;
   /** Where rate-limit buckets live; default: the database, shared by every replica on it. */
   rateLimitStore?: RateLimitStore;
+  /** Called when an agent asks the token endpoint for scopes it may not have (the boundary-testing signal). */
+  onScopeRefused?: (agentId: string, scopes: string[]) => void;
 }
 
 /** Identity options from the environment settings; `devMode` decides API keys when the setting is unset. */
@@ -80,6 +82,7 @@ export async function createIdentity(deps: IdentityDeps) {
     ttlMs: deps.tokenTtlMs,
     clock,
     onIssued: (id) => activity.seen(id),
+    ...(deps.onScopeRefused ? { onScopeRefused: deps.onScopeRefused } : {}),
   });
   const operators = createOperatorService({ db, clock, people: new Set(Object.keys(config.people)) });
   const killSwitches = createKillSwitches({ db, cacheMs: deps.killSwitchCacheMs, clock });

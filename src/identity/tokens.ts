@@ -83,6 +83,8 @@ export interface TokenServiceDeps {
   clock?: Clock;
   /** Called when an agent obtains a token (last activity). */
   onIssued?: (agentId: string) => void;
+  /** Called when an authenticated agent asks for a scope it may not have (the boundary-testing signal). */
+  onScopeRefused?: (agentId: string, scopes: string[]) => void;
 }
 
 /** Creates the token service. */
@@ -152,7 +154,9 @@ export function createTokenService(deps: TokenServiceDeps) {
 
     const scopeText = field('scope');
     const requested = scopeText ? scopeText.split(' ').filter(Boolean) : undefined;
-    if (requested?.some((s) => !agent.allowedActions.includes(s))) {
+    const refusedScopes = requested?.filter((s) => !agent.allowedActions.includes(s)) ?? [];
+    if (refusedScopes.length > 0) {
+      deps.onScopeRefused?.(agent.id, refusedScopes);
       return oauthError(400, 'invalid_scope', 'scope names an action the agent may not request');
     }
     const issued = await issueFor(agent, requested);

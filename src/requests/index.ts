@@ -36,9 +36,9 @@ export type { SubmitBody } from './workflow-input';
 /** Hooks for metrics; all optional. */
 export interface RequestObserver {
   /** A new request was decided by policy (replays are not decided again). */
-  decided?(action: string, decision: PolicyDecision, seconds: number): void;
+  decided?(action: string, decision: PolicyDecision, seconds: number, agent?: AgentRecord): void;
   /** A submit was refused before any decision; `action` is `unknown` when it is not in the catalog. */
-  refused?(action: string, code: ErrorCode): void;
+  refused?(action: string, code: ErrorCode, agent?: AgentRecord): void;
 }
 
 export interface RequestServiceDeps {
@@ -162,7 +162,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       }
     }
 
-    deps.observer?.decided?.(body.action, decision, decisionSeconds);
+    deps.observer?.decided?.(body.action, decision, decisionSeconds, agent);
     deps.logger.info(
       { requestId, agent: agent.id, action: body.action, effect: decision.effect, rules: decision.rules },
       'request submitted',
@@ -191,7 +191,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       }
       return action;
     } catch (err) {
-      if (err instanceof AppError) deps.observer?.refused?.(action ? body.action : 'unknown', err.code);
+      if (err instanceof AppError) deps.observer?.refused?.(action ? body.action : 'unknown', err.code, agent);
       throw err;
     }
   }

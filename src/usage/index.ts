@@ -4,4 +4,5 @@ export * from './store';
 export * from './recorder';
 export * from './budget';
 export * from './signals';
+export * from './refusals';
 export * from './policy';

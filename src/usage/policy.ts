@@ -5,7 +5,9 @@ import type { Kysely } from 'kysely';
 import type { CountersignConfig } from '../config/schema';
 import type { RequestSignals } from '../contracts/types';
 import type { Database } from '../db/schema';
+import type { Logger } from '../logger';
 import { declareUsageVariables, loadUsageSnapshot, planUsageQueries, type UsageSnapshot } from './budget';
+import { createRefusalRecorder, createRefusalStore } from './refusals';
 import { computeSignals } from './signals';
 import { createUsageStore, type UsageStore } from './store';
 
@@ -13,6 +15,7 @@ export interface UsagePolicyDeps {
   config: CountersignConfig;
   db: Kysely<Database>;
   now?: () => Date;
+  logger?: Logger;
 }
 
 /** The extra CEL variables of one decision. */
@@ -26,19 +29,25 @@ export function createUsagePolicy(deps: UsagePolicyDeps) {
   const plan = planUsageQueries(deps.config);
   const store: UsageStore = createUsageStore(deps.db);
   const now = deps.now ?? (() => new Date());
+  const refusalStore = createRefusalStore(deps.db);
+  const refusals = createRefusalRecorder({ store: refusalStore, now, ...(deps.logger ? { logger: deps.logger } : {}) });
   return {
     plan,
     store,
+    /** The boundary-testing signal's refusals: record them here, read them as `signals.repeatedRefusals`. */
+    refusals,
     /** For `PolicyEngine.compile(config, { extend })`. */
     extend(env: Environment): void {
       declareUsageVariables(env);
     },
     /** For `createRequestService({ policyExtras })`: the agent's usage and the request's signals. */
     async policyExtras(agent: { id: string }, body: { action: string }): Promise<UsageExtras> {
+      // The refusal just answered to this agent counts for its next request.
+      await refusals.settled(agent.id);
       const at = now();
       const [usage, signals] = await Promise.all([
         loadUsageSnapshot(store, plan, agent.id, at),
-        computeSignals(store, deps.config.signals, { agentId: agent.id, action: body.action, at }),
+        computeSignals(store, deps.config.signals, { agentId: agent.id, action: body.action, at }, refusalStore),
       ]);
       return { usage, signals };
     },

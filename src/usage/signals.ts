@@ -2,6 +2,7 @@
 // in rules as `signals.*` and kept with the decision. They inform policy; on their own they decide nothing.
 import type { SignalsConfig } from '../config/schema';
 import type { RequestSignals } from '../contracts/types';
+import type { RefusalStore } from './refusals';
 import type { UsageStore } from './store';
 
 type WorkingHours = NonNullable<SignalsConfig['workingHours']>;
@@ -13,14 +14,16 @@ export async function computeSignals(
   store: UsageStore,
   config: SignalsConfig,
   request: { agentId: string; action: string; at: Date },
+  refusals?: Pick<RefusalStore, 'count'>,
 ): Promise<RequestSignals> {
   const { window, lookback, factor, minimum } = config.volume;
   const now = request.at.getTime();
   const windowStart = new Date(now - window);
-  const [used, recent, first] = await Promise.all([
+  const [used, recent, first, recentRefusals] = await Promise.all([
     store.hasExecuted(request.agentId, request.action),
     store.count({ agentId: request.agentId, since: windowStart }),
     store.firstExecutionAt(request.agentId),
+    refusals ? refusals.count(request.agentId, new Date(now - config.refusals.window)) : Promise.resolve(0),
   ]);
 
   // The baseline covers the lookback before the recent window, or less for a young agent: an agent is compared
@@ -38,8 +41,12 @@ export async function computeSignals(
     outsideWorkingHours: outsideWorkingHours(request.at, config.workingHours),
     recentVolume,
     baselineVolume: Math.round(baselineVolume * 100) / 100,
+    repeatedRefusals: recentRefusals >= config.refusals.threshold,
+    recentRefusals,
   };
-  const raised = (['firstUse', 'volumeAboveBaseline', 'outsideWorkingHours'] as const).filter((s) => signals[s]);
+  const raised = (['firstUse', 'volumeAboveBaseline', 'outsideWorkingHours', 'repeatedRefusals'] as const).filter(
+    (s) => signals[s],
+  );
   return { ...signals, raised };
 }
 

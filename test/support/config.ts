@@ -9,6 +9,8 @@ export interface TestConfigOptions {
   expireAfter?: string;
   mode?: 'enforce' | 'shadow';
   extraYaml?: string;
+  /** YAML list items appended to `policies.rules` (indented by four spaces). */
+  extraRules?: string;
 }
 
 export const TEST_AGENT_KEY = 'cs_test_agent_key_0001';
@@ -110,6 +112,7 @@ policies:
       approvers: finance
       quorum: 2
       expireAfter: ${options.expireAfter ?? '1h'}
+${options.extraRules ?? ''}
 ${options.extraYaml ?? ''}
 `;
 }

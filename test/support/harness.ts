@@ -13,7 +13,7 @@ import type { CountersignConfig } from '../../src/config/schema';
 import type { DatabaseHandle, Dialect } from '../../src/db/database';
 import { createIdentity, type Identity, type IdentityOptions } from '../../src/identity';
 import { createLogger, type Logger } from '../../src/logger';
-import { createMetrics, type Metrics } from '../../src/metrics';
+import { combineObservers, createMetrics, type Metrics } from '../../src/metrics';
 import { createLogNotifier, type Notifier } from '../../src/notifier';
 import { PolicyEngine } from '../../src/policy/engine';
 import { createRequestService, type RequestService } from '../../src/requests';
@@ -128,6 +128,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const catalog = ActionCatalog.compile(options.config);
   const policy = PolicyEngine.compile(options.config, identity ? { extend: (env) => identity.usage.extend(env) } : {});
   const metrics = createMetrics();
+  identity?.usage.refusals.listen((kind) => metrics.agentRefusals.inc({ kind }));
   const service = createRequestService({
     client,
     config: options.config,
@@ -135,7 +136,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     policy,
     taskQueues,
     logger,
-    observer: metrics.observer,
+    observer: identity ? combineObservers(metrics.observer, identity.usage.refusals.observer) : metrics.observer,
     ...(identity ? { policyExtras: (a, body) => identity.usage.policyExtras(a, body) } : {}),
   });
   const connectorDeps: Omit<ConnectorDeps, 'config' | 'logger'> = identity
@@ -209,10 +210,12 @@ async function startIdentity(
   logger: Logger,
 ): Promise<HarnessIdentity> {
   const database = await openTestDatabase(options.dialect ?? 'sqlite');
+  const usage = createUsagePolicy({ config, db: database.db, logger });
   const identity = await createIdentity({
     db: database.db,
     config,
     logger,
+    onScopeRefused: (agentId, scopes) => usage.refusals.record(agentId, 'scope_refused', scopes.join(' ')),
     ...TEST_IDENTITY_OPTIONS,
     ...options.options,
     ...(options.clock ? { clock: options.clock } : {}),
@@ -232,7 +235,7 @@ async function startIdentity(
     identity,
     database,
     vault,
-    usage: createUsagePolicy({ config, db: database.db }),
+    usage,
     receipts: createReceiptSigner({ key: await generateReceiptKey(), issuer: 'countersign-test' }),
     operatorTokens,
   };

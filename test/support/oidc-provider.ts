@@ -167,7 +167,12 @@ export async function startOidcProvider(options: TestOidcProviderOptions = {}): 
             res.writeHead(200, { 'content-type': 'text/html' }).end('<p>sign in</p>');
             return;
           }
-          await next.interactionFinished(req, res, { login: { accountId: account } }, { mergeWithLastSubmission: false });
+          await next.interactionFinished(
+            req,
+            res,
+            { login: { accountId: account } },
+            { mergeWithLastSubmission: false },
+          );
         } catch (err) {
           res.writeHead(500).end(err instanceof Error ? err.message : String(err));
         }
@@ -191,7 +196,10 @@ export async function startOidcProvider(options: TestOidcProviderOptions = {}): 
     async agentToken(clientId, tokenOptions = {}) {
       const client = options.agentClients?.[clientId];
       if (!client) throw new Error(`no agent client ${clientId}`);
-      const form = new URLSearchParams({ grant_type: 'client_credentials', resource: tokenOptions.resource ?? RESOURCE });
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials',
+        resource: tokenOptions.resource ?? RESOURCE,
+      });
       if (client.scope) form.set('scope', client.scope);
       const res = await fetch(`${issuer}/token`, {
         method: 'POST',
@@ -266,7 +274,10 @@ function createBrowser() {
     const res = await fetch(url, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+      headers: {
+        ...(init.headers as Record<string, string>),
+        cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
     });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');

@@ -5,6 +5,7 @@ import { PolicyEngine } from '../../src/policy/engine';
 import {
   computeSignals,
   createUsagePolicy,
+  createRefusalStore,
   createUsageStore,
   outsideWorkingHours,
   type UsageStore,
@@ -121,10 +122,37 @@ await describeEachDatabase('anomaly signals', (current) => {
       outsideWorkingHours: true,
       recentVolume: 1,
       baselineVolume: 0,
+      repeatedRefusals: false,
+      recentRefusals: 0,
       raised: ['firstUse', 'outsideWorkingHours'],
     });
     // JSON-safe: it travels in the workflow input.
     expect(JSON.parse(JSON.stringify(decision.signals))).toEqual(decision.signals);
+  });
+
+  it('when an agent is refused as often as the threshold within the window, then repeatedRefusals is raised; older refusals do not count', async () => {
+    const refusals = createRefusalStore(current().db);
+    const limits = signalsConfig(`
+signals:
+  refusals: { window: 10m, threshold: 3 }
+`).signals;
+    const at = (m: number) => ({
+      agentId: 'support-bot',
+      kind: 'action_not_allowed' as const,
+      action: 'x.y',
+      at: minutesAgo(m),
+    });
+    const signalsNow = () =>
+      computeSignals(store, limits, { agentId: 'support-bot', action: 'payments.refund', at: NOW }, refusals);
+    await refusals.record(at(11));
+    await refusals.record(at(9));
+    await refusals.record(at(1));
+    await refusals.record({ ...at(1), agentId: 'other-bot' });
+    expect(await signalsNow()).toMatchObject({ repeatedRefusals: false, recentRefusals: 2 });
+    await refusals.record({ ...at(0), kind: 'scope_refused' });
+    const raised = await signalsNow();
+    expect(raised).toMatchObject({ repeatedRefusals: true, recentRefusals: 3 });
+    expect(raised.raised).toContain('repeatedRefusals');
   });
 });
 
