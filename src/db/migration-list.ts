@@ -6,6 +6,7 @@ import * as identity from './migrations/0001_identity';
 import * as vault from './migrations/0002_vault';
 import * as usage from './migrations/0003_usage';
 import * as replicaState from './migrations/0004_replica_state';
+import * as refusals from './migrations/0005_refusals';
 
 /** Migrations by name, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -13,4 +14,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_vault': vault,
   '0003_usage': usage,
   '0004_replica_state': replicaState,
+  '0005_refusals': refusals,
 };

@@ -13,7 +13,7 @@ import type { Logger } from '../logger';
 export const REFUSAL_KINDS = ['policy_denied', 'action_not_allowed', 'scope_refused'] as const;
 export type RefusalKind = (typeof REFUSAL_KINDS)[number];
 
-/** One row of `agent_refusals` (created by src/db/migrations/0004_refusals.ts). */
+/** One row of `agent_refusals` (created by src/db/migrations/0005_refusals.ts). */
 export type AgentRefusalRow = { agent_id: string; kind: RefusalKind; action: string; at: string };
 export type RefusalTables = { agent_refusals: AgentRefusalRow };
 

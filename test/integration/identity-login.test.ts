@@ -88,7 +88,7 @@ federation:
 
     // Claiming to be someone else is refused: the decision is the signed-in person's.
     const posing = await asSession(sessionFile, ['approve', submitted.json.id, '--as', 'bob']);
-    expect(posing.code).toBe(1);
+    expect(posing.code).toBe(4);
     expect(posing.stderr).toContain('403');
   });
 
@@ -110,7 +110,7 @@ federation:
     const sessionFile = join(dir, 'mallory', 'session.json');
     await login(sessionFile, 'idp-mallory');
     const listed = await asSession(sessionFile, ['requests', 'list']);
-    expect(listed.code).toBe(1);
+    expect(listed.code).toBe(4);
     expect(listed.stderr).toMatch(/401 .*not a person of the config/);
   });
 });
