@@ -133,6 +133,8 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   );
   const notifier = createSlackNotifier({
     client,
+    writeClient: createSlackWebClient({ token: slack.botToken, ...clientOptions, unretried: true }),
+    ...(tuning.retryConfig ? { retryConfig: tuning.retryConfig } : {}),
     directory,
     config,
     logger,
@@ -232,8 +234,17 @@ export function createSlackWorkerNotifier(deps: {
     ...(tuning.timeoutMs ? { timeoutMs: tuning.timeoutMs } : {}),
   });
   const directory = createSlackDirectory({ client, config: deps.config, logger: deps.logger });
+  const writeClient = createSlackWebClient({
+    token: slack.botToken,
+    logger: deps.logger,
+    ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+    ...(tuning.timeoutMs ? { timeoutMs: tuning.timeoutMs } : {}),
+    unretried: true,
+  });
   return createSlackNotifier({
     client,
+    writeClient,
+    ...(tuning.retryConfig ? { retryConfig: tuning.retryConfig } : {}),
     directory,
     config: deps.config,
     logger: deps.logger,

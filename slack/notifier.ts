@@ -18,10 +18,17 @@ import { mentionPerson, mentionUsergroup } from './blocks/people';
 import { buildEscalationReply, buildReminderReply } from './blocks/thread-replies';
 import { platformError, type SlackDirectory } from './directory';
 import { createChannelPacer, type ChannelPacer, type ChannelPaceStore } from './pacer';
-import type { WebClient } from './web-client';
+import { DEFAULT_RETRY, type RetryOptions, type WebClient } from './web-client';
 
 export interface SlackNotifierDeps {
   client: WebClient;
+  /**
+   * The client for approval-message writes, without retries of its own (see `unretried`): each attempt, first or
+   * retried, goes through the channel's pacing and re-reads the request first. Default: `client`.
+   */
+  writeClient?: WebClient;
+  /** Backoff of the paced write retries (default: the client defaults, five attempts over about a minute). */
+  retryConfig?: RetryOptions;
   directory: SlackDirectory;
   config: CountersignConfig;
   logger: Logger;
@@ -123,13 +130,40 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
     return channels;
   }
 
+  const writer = deps.writeClient ?? deps.client;
+  const retry = deps.retryConfig ?? DEFAULT_RETRY;
+
+  /**
+   * One write to a channel, retried with backoff; every attempt waits its turn in the channel's lane, so a retry
+   * after a 500 or a 429 is spaced like any other write, and each attempt renders the newest state.
+   */
+  async function paced(channel: string, attempt: () => Promise<void>): Promise<void> {
+    const retries = retry.retries ?? 0;
+    for (let n = 0; ; n += 1) {
+      try {
+        await pacer.run(channel, attempt);
+        return;
+      } catch (err) {
+        if (n >= retries || !retryableWrite(err)) throw err;
+        await new Promise((r) => setTimeout(r, retryDelayMs(err, n)));
+      }
+    }
+  }
+
+  function retryDelayMs(err: unknown, n: number): number {
+    const retryAfter = (err as { retryAfter?: unknown }).retryAfter;
+    if (typeof retryAfter === 'number') return retryAfter * 1000;
+    const base = (retry.minTimeout ?? 1_000) * (retry.factor ?? 2) ** n;
+    return Math.min(base, retry.maxTimeout ?? 15_000);
+  }
+
   async function post(t: Tracked, channel: string): Promise<void> {
-    await pacer.run(channel, async () => {
+    await paced(channel, async () => {
       if (t.refs.has(channel)) return;
-      // Nothing to decide any more (the request ended while Slack was unreachable): no message with buttons.
+      // Nothing to decide any more (the request ended, maybe while this post was being retried): no buttons.
       if (isTerminal(t.state.status)) return;
       const message = render(t);
-      const res = await deps.client.chat.postMessage({ channel, ...message, unfurl_links: false, unfurl_media: false });
+      const res = await writer.chat.postMessage({ channel, ...message, unfurl_links: false, unfurl_media: false });
       if (!res.ts) throw new Error('chat.postMessage returned no ts');
       t.refs.set(res.channel ?? channel, res.ts);
       log.info({ requestId: t.state.requestId, channel: res.channel ?? channel }, 'approval message posted');
@@ -137,9 +171,9 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
   }
 
   async function edit(t: Tracked, ref: NotificationRef): Promise<void> {
-    await pacer.run(ref.channel, async () => {
+    await paced(ref.channel, async () => {
       try {
-        await deps.client.chat.update({ channel: ref.channel, ts: ref.ts, ...render(t) });
+        await writer.chat.update({ channel: ref.channel, ts: ref.ts, ...render(t) });
       } catch (err) {
         const code = platformError(err);
         if (code && PERMANENT_EDIT_ERRORS.has(code)) {
@@ -155,8 +189,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
   }
 
   async function reply(ref: NotificationRef, message: { text: string; blocks: unknown[] }): Promise<void> {
-    await pacer.run(ref.channel, async () => {
-      await deps.client.chat.postMessage({
+    await paced(ref.channel, async () => {
+      await writer.chat.postMessage({
         channel: ref.channel,
         thread_ts: ref.ts,
         text: message.text,
@@ -266,4 +300,14 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
 function isNewer(candidate: ActionRequestState, current: ActionRequestState): boolean {
   if (isTerminal(current.status) && !isTerminal(candidate.status)) return false;
   return candidate.timeline.length >= current.timeline.length;
+}
+
+/** HTTP failures and rate limits are retried; Slack's own `ok: false` answers are not (they would fail again). */
+function retryableWrite(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    code === 'slack_webapi_rate_limited_error' ||
+    code === 'slack_webapi_http_error' ||
+    code === 'slack_webapi_request_error'
+  );
 }

@@ -24,6 +24,11 @@ export interface SlackClientOptions {
   logger: Logger;
   retryConfig?: RetryOptions;
   timeoutMs?: number;
+  /**
+   * For the notifier's writes: no retries of the client's own, 429s rejected with their Retry-After, so the caller
+   * retries each attempt through its per-channel pacing.
+   */
+  unretried?: boolean;
 }
 
 /** The WebClient options Countersign uses everywhere (notifier and Bolt). */
@@ -31,9 +36,9 @@ export function slackClientOptions(options: Omit<SlackClientOptions, 'token'>): 
   return {
     ...(options.apiUrl ? { slackApiUrl: withTrailingSlash(options.apiUrl) } : {}),
     logger: createSlackLogger(options.logger),
-    retryConfig: options.retryConfig ?? DEFAULT_RETRY,
+    retryConfig: options.unretried ? { retries: 0 } : (options.retryConfig ?? DEFAULT_RETRY),
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    rejectRateLimitedCalls: false,
+    rejectRateLimitedCalls: options.unretried ?? false,
   };
 }
 
