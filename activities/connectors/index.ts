@@ -1,11 +1,13 @@
 // Connector activities: one per connector type, registered only on workers that hold that credential domain.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { readFile } from 'node:fs/promises';
+import { decodeJwt } from 'jose';
 import { paramsHash } from '../../src/canonical';
 import type { CountersignConfig } from '../../src/config/schema';
 import { readEnvironmentVariable } from '../../src/config/settings';
 import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
 import type { Logger } from '../../src/logger';
+import { RECEIPT_HEADER } from '../../src/receipts/claims';
 import { executeHttpAction, renderUrl } from './http';
 
 /** Resolves a connector credential reference to its value, inside the executing activity only. */
@@ -124,10 +126,25 @@ export function createConnectorActivities(deps: ConnectorDeps) {
         throw err;
       }
       await finish(input, 'succeeded');
+      const receiptId = receiptIdOf(extraHeaders);
+      if (receiptId) outcome = { ...outcome, receiptId };
       deps.logger.info({ requestId: input.requestId, action: input.action, status: outcome.status }, 'action executed');
       return outcome;
     },
   };
+}
+
+/** The `jti` of the approval receipt among a call's headers: the evidence trail names the receipt that was shown. */
+function receiptIdOf(headers: Record<string, string> | undefined): string | undefined {
+  const receipt = headers?.[RECEIPT_HEADER];
+  if (!receipt) return undefined;
+  try {
+    const { jti } = decodeJwt(receipt);
+    return typeof jti === 'string' ? jti : undefined;
+  } catch {
+    // Not a JWT: a header some other callHeaders hook set under that name; there is no receipt id to record.
+    return undefined;
+  }
 }
 
 function misconfigured(message: string): ApplicationFailure {

@@ -222,6 +222,8 @@ export interface ExecutionOutcome {
   /** Size-bounded, secret-free summary of the response. */
   summary: string;
   attempts?: number;
+  /** The id (`jti`) of the approval receipt presented on the call that produced this outcome. */
+  receiptId?: string;
 }
 
 /** Requirement progress as shown to people. */
