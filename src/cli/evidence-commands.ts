@@ -17,6 +17,7 @@ import {
 } from '../evidence';
 import { DEV_RECEIPT_KEY_FILE, loadReceiptKey, receiptJwks } from '../receipts';
 import type { CliIo } from './output';
+import { parseTime, temporalAddress } from './range-options';
 
 export interface EvidenceCommandDeps {
   io: CliIo;
@@ -137,21 +138,4 @@ async function deploymentReceiptKeys(settings: Settings): Promise<JWK[]> {
     }
   }
   return receiptJwks([await loadReceiptKey(settings)]).keys;
-}
-
-/** Where the CLI reaches Temporal: TEMPORAL_ADDRESS, else the embedded dev server's port on this machine. */
-export function temporalAddress(settings: Settings): string {
-  return settings.TEMPORAL_ADDRESS ?? `127.0.0.1:${settings.TEMPORAL_DEV_PORT}`;
-}
-
-function parseTime(field: string) {
-  return (value: string): Date => {
-    const date = new Date(value);
-    if (Number.isNaN(date.getTime())) {
-      throw new AppError('validation_failed', `--${field} is not a date or time`, {
-        errors: [{ path: field, message: `"${value}" is not an ISO date or time` }],
-      });
-    }
-    return date;
-  };
 }

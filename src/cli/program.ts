@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../logger';
 import { registerEvidenceCommands } from './evidence-commands';
 import { operatorClientFor, registerIdentityCommands } from './identity-commands';
 import { formatRequest, formatRequestList, printError, processIo, type CliIo } from './output';
+import { registerPolicyReplayCommand } from './policy-replay-command';
 import { dryRunPolicy, formatPolicyTestReport, readPolicyTestRequest } from './policy-test';
 
 /** Runs the CLI with `argv` (user arguments only) and resolves with the exit code. */
@@ -103,9 +104,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .description('Print the JSON Schema of the config file.')
     .action(() => io.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`));
 
-  program
-    .command('policy')
-    .description('Policy commands.')
+  const policy = program.command('policy').description('Policy commands.');
+  policy
     .command('test <request.json>')
     .description('Dry run: the effect a request would get, every rule that applies and why. Starts nothing.')
     .addOption(
@@ -192,6 +192,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
 
   registerIdentityCommands(program, { io, settings: getSettings, operator });
+  registerPolicyReplayCommand(policy, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
   registerEvidenceCommands(program, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
 
   try {

@@ -16,8 +16,13 @@ export const OTHER_AGENT_KEY = 'cs_test_agent_key_0002';
 
 /** Builds a validated test config. */
 export function testConfig(options: TestConfigOptions): CountersignConfig {
+  return parseConfig(testConfigYaml(options));
+}
+
+/** The test config's YAML text (for a file the CLI loads, or edited into a policy change). */
+export function testConfigYaml(options: TestConfigOptions): string {
   const { targetHost } = options;
-  return parseConfig(`
+  return `
 people:
   carol: { email: carol@example.com, slack: U0CAROL01 }
   alice: { email: alice@example.com, slack: U0ALICE01 }
@@ -106,5 +111,5 @@ policies:
       quorum: 2
       expireAfter: ${options.expireAfter ?? '1h'}
 ${options.extraYaml ?? ''}
-`);
+`;
 }
