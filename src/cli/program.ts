@@ -8,6 +8,7 @@ import { configJsonSchema } from '../app/config-json-schema';
 import { loadSettings, type Settings } from '../config/settings';
 import { REQUEST_STATUSES } from '../contracts/types';
 import { createLogger, type Logger } from '../logger';
+import { registerDoctorCommand } from './doctor-command';
 import { registerEvidenceCommands } from './evidence-commands';
 import { operatorClientFor, registerIdentityCommands } from './identity-commands';
 import { formatRequest, formatRequestList, printError, processIo, type CliIo } from './output';
@@ -193,6 +194,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 
   registerIdentityCommands(program, { io, settings: getSettings, operator });
   registerPolicyReplayCommand(policy, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
+  registerDoctorCommand(program, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
   registerEvidenceCommands(program, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
 
   try {
