@@ -17,7 +17,13 @@ import { createSlackLogger } from './logger';
 import { createSlackNotifier } from './notifier';
 import { createSlackRequestGuard } from './request-guard';
 import { createTemporalGateway, type SlackRequestGateway } from './requests';
-import { createSlackWebClient, slackClientOptions, type RetryOptions, type WebClient } from './web-client';
+import {
+  createSlackWebClient,
+  slackClientOptions,
+  type RetryOptions,
+  type SlackApiErrorObserver,
+  type WebClient,
+} from './web-client';
 
 /** The Slack part of the settings; undefined when SLACK_BOT_TOKEN is unset (approvals then go through API and CLI). */
 export interface SlackSettings {
@@ -79,6 +85,8 @@ export interface SlackAppDeps {
   /** The control task queue, when several deployments share the namespace: App Home lists only this one's requests. */
   taskQueue?: string;
   tuning?: SlackTuning;
+  /** Told of every failed or rate-limited Web API call, by method (the Slack errors metric). */
+  onApiError?: SlackApiErrorObserver;
 }
 
 export interface SlackApp {
@@ -104,7 +112,11 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     ...(tuning.retryConfig ? { retryConfig: tuning.retryConfig } : {}),
     ...(tuning.timeoutMs ? { timeoutMs: tuning.timeoutMs } : {}),
   };
-  const client = createSlackWebClient({ token: slack.botToken, ...clientOptions });
+  const client = createSlackWebClient({
+    token: slack.botToken,
+    ...clientOptions,
+    ...(deps.onApiError ? { onApiError: deps.onApiError } : {}),
+  });
   const temporalUrl = (id: string) => temporalWorkflowUrl(slack.temporalUiUrl, deps.namespace, id);
   const directory = createSlackDirectory({
     client,
@@ -210,11 +222,13 @@ export function createSlackWorkerNotifier(deps: {
   logger: Logger;
   namespace: string;
   tuning?: Pick<SlackTuning, 'retryConfig' | 'timeoutMs' | 'perChannelIntervalMs' | 'usergroupTtlMs'>;
+  onApiError?: SlackApiErrorObserver;
 }): Notifier {
   const { slack, tuning = {} } = deps;
   const client = createSlackWebClient({
     token: slack.botToken,
     logger: deps.logger,
+    ...(deps.onApiError ? { onApiError: deps.onApiError } : {}),
     ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
     ...(tuning.retryConfig ? { retryConfig: tuning.retryConfig } : {}),
     ...(tuning.timeoutMs ? { timeoutMs: tuning.timeoutMs } : {}),

@@ -157,7 +157,8 @@ export function createRequestService(deps: RequestServiceDeps) {
         args: [input],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        memo: { bodyHash, nonce },
+        // groups: the approver groups it may wait for (ids only), for the pending-approvals-by-group gauge.
+        memo: { bodyHash, nonce, groups: [...new Set(decision.approvals.map((a) => a.group))] },
         typedSearchAttributes: [
           { key: SEARCH_ATTRIBUTES.agent, value: agent.id },
           { key: SEARCH_ATTRIBUTES.action, value: body.action },

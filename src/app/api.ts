@@ -8,8 +8,9 @@ import { createHttpApp } from '../http/app';
 import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
 import { createReadiness } from '../http/readiness';
 import type { Logger } from '../logger';
-import { createMetrics, type Metrics } from '../metrics';
+import { createMetrics, type Metrics, type MetricsOptions } from '../metrics';
 import { createRequestService, type RequestService, type RequestServiceDeps } from '../requests';
+import { countPendingByGroup } from '../temporal/operations';
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
 import type { Core } from './core';
 import type { IdentityRuntime } from './identity';
@@ -33,6 +34,7 @@ export async function createApiStack(options: {
   policyExtras?: RequestServiceDeps['policyExtras'];
   /** The notifications' shutdown step is added here. */
   steps: ShutdownStep[];
+  metricsOptions?: MetricsOptions;
 }): Promise<ApiServices & { notifications: Notifications }> {
   const { service, metrics } = createApiServices(options);
   const notifications = await createNotifications({
@@ -41,6 +43,7 @@ export async function createApiStack(options: {
     logger: options.logger,
     service,
     temporal: options.client,
+    metrics,
   });
   options.steps.push({ name: 'notifications', run: () => notifications.close() });
   return { service, metrics, notifications };
@@ -54,8 +57,9 @@ export function createApiServices(options: {
   taskQueues?: TaskQueues;
   /** Extra CEL variables per decision (usage budgets, signals); rules reading them fail closed without. */
   policyExtras?: RequestServiceDeps['policyExtras'];
+  metricsOptions?: MetricsOptions;
 }): ApiServices {
-  const metrics = createMetrics();
+  const metrics = createMetrics(options.metricsOptions);
   const service = createRequestService({
     client: options.client,
     config: options.core.config,
@@ -124,6 +128,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       namespace: settings.TEMPORAL_NAMESPACE,
     }),
     ...(notifications.slack ? { slack: notifications.slack } : {}),
+    pendingByGroup: () => countPendingByGroup(options.client, taskQueues.control),
     links: {
       publicUrl: settings.COUNTERSIGN_PUBLIC_URL,
       temporalUiUrl: options.temporalUiUrl,

@@ -7,6 +7,7 @@ import { createSlackApp, createSlackWorkerNotifier, slackSettings } from '../../
 import type { CountersignConfig } from '../config/schema';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { createLogNotifier, type Notifier } from '../notifier';
 import type { RequestService } from '../requests';
 
@@ -18,6 +19,8 @@ export interface NotificationsDeps {
   service?: RequestService;
   /** The Temporal client, for Slack clicks, App Home and the slash command (only the API process passes it). */
   temporal?: Client;
+  /** Counts Slack Web API errors by method. */
+  metrics?: Pick<Metrics, 'slackApiError'>;
 }
 
 export interface Notifications {
@@ -38,12 +41,27 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
     return { notifier: createLogNotifier(deps.logger), channel: 'log', close: () => Promise.resolve() };
   }
   const namespace = deps.settings.TEMPORAL_NAMESPACE;
+  const metrics = deps.metrics;
+  const onApiError = metrics ? (method: string, error: string) => metrics.slackApiError(method, error) : undefined;
   if (!deps.temporal) {
     // A worker-only process posts and edits the messages; the API process answers the clicks.
-    const notifier = createSlackWorkerNotifier({ slack, config: deps.config, logger: deps.logger, namespace });
+    const notifier = createSlackWorkerNotifier({
+      slack,
+      config: deps.config,
+      logger: deps.logger,
+      namespace,
+      ...(onApiError ? { onApiError } : {}),
+    });
     return { notifier, channel: 'slack', close: () => Promise.resolve() };
   }
-  const app = createSlackApp({ slack, config: deps.config, logger: deps.logger, temporal: deps.temporal, namespace });
+  const app = createSlackApp({
+    slack,
+    config: deps.config,
+    logger: deps.logger,
+    temporal: deps.temporal,
+    namespace,
+    ...(onApiError ? { onApiError } : {}),
+  });
   await app.start();
   return {
     notifier: app.notifier,

@@ -8,13 +8,8 @@ import type { Core } from '../app/core';
 import type { Settings } from '../config/settings';
 import { CONTROL_TASK_QUEUE } from '../contracts/names';
 import { AppError } from '../errors';
-import {
-  EVIDENCE_FORMATS,
-  parseTrustedKeys,
-  verifyEvidenceJsonl,
-  type EvidenceFormat,
-  type EvidenceVerification,
-} from '../evidence';
+import { parseTrustedKeys, verifyEvidenceJsonl, type EvidenceVerification } from '../evidence/chain';
+import { EVIDENCE_FORMATS, type EvidenceFormat } from '../evidence/formats';
 import { DEV_RECEIPT_KEY_FILE, loadReceiptKey, receiptJwks } from '../receipts';
 import type { CliIo } from './output';
 import { parseTime, temporalAddress } from './range-options';

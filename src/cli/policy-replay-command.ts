@@ -44,7 +44,7 @@ export function registerPolicyReplayCommand(policy: Command, deps: PolicyReplayD
         const settings = deps.settings();
         const core = deps.core();
         const { connectTemporal } = await import('../app/temporal');
-        const { readRecordedRequests } = await import('../evidence/source');
+        const { readRecordedRequests } = await import('../temporal/operations');
         const { formatReplayReport, replayDecisions } = await import('../policy/replay');
         const connections = await connectTemporal({
           address: temporalAddress(settings),

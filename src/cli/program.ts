@@ -41,7 +41,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       const loaded = core();
       const logger = createLogger({ level: logLevel() }, createDevLogStream());
       const { runDev } = await import('../app/dev');
-      await withTemporalRuntime(logger);
+      await withTemporalRuntime(logger, s.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS);
       const clean = await runDev({
         settings: s,
         core: loaded,
@@ -75,7 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .action(async (opts: { queues?: string[]; control: boolean }) => {
       const logger = createLogger({ level: logLevel() });
       const { runWorkerProcess } = await import('../app/production');
-      await withTemporalRuntime(logger);
+      await withTemporalRuntime(logger, getSettings().COUNTERSIGN_TEMPORAL_METRICS_ADDRESS);
       const clean = await runWorkerProcess({
         settings: getSettings(),
         core: core(),
@@ -208,9 +208,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
 }
 
 /** Routes the Temporal SDK's logs into ours. Loaded on demand: the offline commands never touch the SDK's runtime. */
-async function withTemporalRuntime(logger: Logger): Promise<void> {
+async function withTemporalRuntime(logger: Logger, prometheusBindAddress?: string): Promise<void> {
   const { installTemporalRuntime } = await import('../temporal/runtime');
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, 'WARN', prometheusBindAddress ? { prometheusBindAddress } : {});
 }
 
 function list(value: string): string[] {

@@ -39,7 +39,7 @@ export interface DoctorOptions {
 /** Runs every check, in the report's order. */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const { checkTemporal } = await import('./temporal-checks');
+  const { checkTemporal } = await import('../temporal/operations');
   const connectors = Object.keys(options.core.config.connectors);
   const temporal = await checkTemporal({
     address: options.temporalAddress,

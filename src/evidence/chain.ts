@@ -4,6 +4,7 @@
 import { createPublicKey, sign as edSign, verify as edVerify, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { canonicalJson, sha256Hex } from '../canonical';
+import { AppError } from '../errors';
 
 /** The format name every manifest carries. */
 export const EVIDENCE_FORMAT = 'countersign-evidence/1';
@@ -224,4 +225,22 @@ function isManifestLine(value: unknown): value is SignedManifestLine {
   const v = value as Record<string, unknown>;
   const m = v.manifest as Record<string, unknown> | undefined;
   return typeof v.signature === 'string' && typeof m === 'object' && m !== null && m.format === EVIDENCE_FORMAT;
+}
+
+/** Public keys from a file's text: a JWKS, one JWK, or an SPKI/PKCS#8 PEM (only the public half is kept). */
+export function parseTrustedKeys(text: string, source: string): JWK[] {
+  const trimmed = text.trim();
+  try {
+    if (trimmed.startsWith('{')) {
+      const parsed = JSON.parse(trimmed) as { keys?: JWK[] } & JWK;
+      const keys = Array.isArray(parsed.keys) ? parsed.keys : [parsed];
+      return keys.map((k) => ({ kty: k.kty, crv: k.crv, x: k.x }));
+    }
+    const jwk = createPublicKey(trimmed).export({ format: 'jwk' }) as JWK;
+    return [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x }];
+  } catch {
+    throw new AppError('validation_failed', `${source} is not a JWKS, a JWK or a PEM key`, {
+      errors: [{ path: 'public-key', message: 'unreadable key' }],
+    });
+  }
 }

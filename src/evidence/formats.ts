@@ -2,6 +2,10 @@
 // security data lakes. Both are projections of the same evidence records; only JSONL carries the hash chain.
 import type { EvidenceRecord } from './record';
 
+/** The formats `evidence export` writes. */
+export const EVIDENCE_FORMATS = ['jsonl', 'csv', 'ocsf'] as const;
+export type EvidenceFormat = (typeof EVIDENCE_FORMATS)[number];
+
 /** The OCSF schema version the events follow (schema/ocsf/api_activity-1.8.0.schema.json is generated from it). */
 export const OCSF_VERSION = '1.8.0';
 const API_ACTIVITY_CLASS_UID = 6003;

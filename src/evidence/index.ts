@@ -1,22 +1,22 @@
 // Evidence export: every request of a time range as a record an auditor can take away, in JSONL (hash-chained,
 // signed manifest), CSV or OCSF; and the verification of a JSONL export.
-import { createPublicKey } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { JWK } from 'jose';
 import type { ActionCatalog } from '../catalog';
 import { AppError } from '../errors';
 import { writeEvidenceJsonl, type EvidenceSigningKey } from './chain';
-import { evidenceCsv, evidenceOcsf } from './formats';
+import { evidenceCsv, evidenceOcsf, type EvidenceFormat } from './formats';
 import { buildEvidenceRecord, type EvidenceRecord } from './record';
-import { readRecordedRequests, type RecordedRequestFilter } from './source';
+import { readRecordedRequests, type RecordedRequestFilter } from '../temporal/operations';
 
 export * from './chain';
 export * from './formats';
 export * from './record';
-export * from './source';
-
-export const EVIDENCE_FORMATS = ['jsonl', 'csv', 'ocsf'] as const;
-export type EvidenceFormat = (typeof EVIDENCE_FORMATS)[number];
+export {
+  readRecordedRequests,
+  recordedRequestsQuery,
+  type RecordedRequest,
+  type RecordedRequestFilter,
+} from '../temporal/operations';
 
 export interface ExportOptions {
   format: EvidenceFormat;
@@ -61,23 +61,5 @@ export function renderEvidence(
         ...(options.now ? { now: options.now } : {}),
       });
     }
-  }
-}
-
-/** Public keys from a file's text: a JWKS, one JWK, or an SPKI/PKCS#8 PEM (only the public half is kept). */
-export function parseTrustedKeys(text: string, source: string): JWK[] {
-  const trimmed = text.trim();
-  try {
-    if (trimmed.startsWith('{')) {
-      const parsed = JSON.parse(trimmed) as { keys?: JWK[] } & JWK;
-      const keys = Array.isArray(parsed.keys) ? parsed.keys : [parsed];
-      return keys.map((k) => ({ kty: k.kty, crv: k.crv, x: k.x }));
-    }
-    const jwk = createPublicKey(trimmed).export({ format: 'jwk' }) as JWK;
-    return [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x }];
-  } catch {
-    throw new AppError('validation_failed', `${source} is not a JWKS, a JWK or a PEM key`, {
-      errors: [{ path: 'public-key', message: 'unreadable key' }],
-    });
   }
 }

@@ -3,7 +3,7 @@
 import type { ActionCatalog } from '../catalog';
 import type { ActionTarget, PolicyEffect, RefusalCode, RequestStatus } from '../contracts/types';
 import { redactParams } from '../../slack/blocks/params';
-import type { RecordedRequest } from './source';
+import type { RecordedRequest } from '../temporal/operations';
 
 /** A decision someone made (or tried to make) on the request. */
 export interface EvidenceDecision {

@@ -48,6 +48,8 @@ export interface HttpDeps {
   identity?: IdentityHttp;
   /** The public keys of approval receipts, served at /.well-known/receipt-jwks.json for downstream verifiers. */
   receiptJwks?: () => JSONWebKeySet;
+  /** Pending requests by approver group, counted at scrape time (Temporal visibility). */
+  pendingByGroup?: () => Promise<Map<string, number>>;
 }
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -82,13 +84,19 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     try {
       deps.metrics.pendingApprovals.set(await deps.service.count({ status: 'pending_approval' }));
+      if (deps.pendingByGroup) {
+        const byGroup = await deps.pendingByGroup();
+        deps.metrics.pendingApprovalsByGroup.reset();
+        for (const [group, n] of byGroup) deps.metrics.pendingApprovalsByGroup.set({ group }, n);
+      }
     } catch (err) {
       // The other metrics still help while Temporal is away. A stale count (or reset()'s 0) would mislead; NaN reads as
       // "unknown" in Prometheus.
       deps.metrics.pendingApprovals.set(Number.NaN);
+      deps.metrics.pendingApprovalsByGroup.reset();
       deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'pending approvals not counted');
     }
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    res.type(deps.metrics.contentType).send(await deps.metrics.text());
   });
 
   app.use(createPublicIdentityRouter({ identity: deps.identity, receiptJwks: deps.receiptJwks }));
@@ -123,8 +131,8 @@ function createV1Router(deps: HttpDeps): express.Router {
     const { wait } = parseOrThrow(waitQuerySchema, req.query, { code: 'bad_request' });
     if (identity) {
       // A halted agent or action is refused with the switch's reason before anything is decided or started.
-      await identity.killSwitches.enforce(agent.id, body.action);
-      await identity.rateLimiter.enforce(agent.id);
+      await refusedAs(deps, body.action, 'kill_switch', () => identity.killSwitches.enforce(agent.id, body.action));
+      await refusedAs(deps, body.action, 'rate_limited', () => identity.rateLimiter.enforce(agent.id));
     }
     const { created, state } = await service.submit(agent, body, key, {
       waitSeconds: wait ?? 0,
@@ -225,6 +233,18 @@ function idempotencyKey(req: Request): string | undefined {
   const value = req.get('idempotency-key');
   if (value === undefined) return undefined;
   return parseOrThrow(idempotencyKeySchema, value, { code: 'bad_request', prefix: 'Idempotency-Key' });
+}
+
+/** Runs a refusal check at submit; a refusal is counted under `reason` before it propagates. */
+async function refusedAs(deps: HttpDeps, action: string, reason: string, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (err) {
+    // An action outside the catalog is labelled `unknown`: agent-chosen strings would explode the label set.
+    const label = deps.catalog.get(action) ? action : 'unknown';
+    if (err instanceof AppError) deps.metrics.actionRequests.inc({ action: label, outcome: reason });
+    throw err;
+  }
 }
 
 function missingBody(): AppError {

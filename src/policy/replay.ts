@@ -2,7 +2,7 @@
 // with each decision (params, reason, target, agent, time, usage figures, signals), so a policy change can be judged
 // against real traffic before it ships: what would have been allowed, held for people, or denied.
 import type { ApprovalRequirement, PolicyDecision, PolicyEffect } from '../contracts/types';
-import type { RecordedRequest } from '../evidence/source';
+import type { RecordedRequest } from '../temporal/operations';
 import { UsageSnapshot } from '../usage/budget';
 import type { PolicyEngine, PolicyInput } from './engine';
 
