@@ -1,11 +1,12 @@
 // The HTTP API (Express 5). Routes stay thin: authenticate, validate, call the request service, present.
 // createHttpApp never listens; the entry point owns the server and its shutdown.
+import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
 import type { ActionCatalog } from '../catalog';
 import type { CountersignConfig } from '../config/schema';
 import { AppError } from '../errors';
-import type { Logger } from '../logger';
+import { withRequestId, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { RequestService } from '../requests';
 import type { Authenticator } from './auth';
@@ -260,21 +261,37 @@ function hangUpSignal(res: Response): AbortSignal {
   return controller.signal;
 }
 
-/** Counts and times every request by route template; logs nothing itself (the error handler logs failures). */
+/** A caller's X-Request-Id is kept when it is a plain token; anything else is replaced. */
+const REQUEST_ID_HEADER = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request an id (the caller's X-Request-Id, else a new one), echoed in the response and on every log line
+ * written while it is handled; counts and times it by route template and writes the access log line.
+ */
 function observeHttp(deps: HttpDeps): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
+    const given = req.get('x-request-id');
+    const requestId = given && REQUEST_ID_HEADER.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.locals.requestId = requestId;
     res.on('finish', () => {
       const route = routeLabel(req, res);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       deps.metrics.httpSeconds.observe({ method: req.method, route }, seconds);
-      deps.logger.debug(
-        { method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(seconds * 1000) },
+      deps.logger.info(
+        {
+          httpRequestId: requestId,
+          method: req.method,
+          route,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        },
         'http',
       );
     });
-    next();
+    withRequestId(requestId, next);
   };
 }
 
