@@ -1,7 +1,15 @@
 // Control activities: the re-check before execution and notifications. Dependencies come in; nothing is global.
+import { Context } from '@temporalio/activity';
 import type { AgentDirectory } from '../src/agents';
 import { paramsHash } from '../src/canonical';
-import type { NotificationRef, NotifyApproversInput, NotifyOutcomeInput, RecheckInput, RecheckResult } from '../src/contracts/types';
+import type {
+  ActionRequestState,
+  NotificationRef,
+  NotifyApproversInput,
+  NotifyOutcomeInput,
+  RecheckInput,
+  RecheckResult,
+} from '../src/contracts/types';
 import type { Logger } from '../src/logger';
 import type { Notifier } from '../src/notifier';
 
@@ -15,6 +23,8 @@ export interface ActivityDeps {
   agents: AgentDirectory;
   notifier: Notifier;
   guard?: ExecutionGuard;
+  /** Told once when a request reaches its terminal status (the metrics' closed requests and decision times). */
+  observeClosed?: (state: ActionRequestState) => void;
 }
 
 /** The control activities registered on the control task queue. */
@@ -43,13 +53,18 @@ export function createActivities(deps: ActivityDeps) {
       try {
         return await deps.notifier.notifyApprovers(input);
       } catch (err) {
-        deps.logger.warn({ requestId: input.state.requestId, kind: input.kind, err: errorText(err) }, 'notify approvers failed');
+        deps.logger.warn(
+          { requestId: input.state.requestId, kind: input.kind, err: errorText(err) },
+          'notify approvers failed',
+        );
         throw err;
       }
     },
 
     /** Tells people and the agent's trail how the request ended. */
     async notifyOutcome(input: NotifyOutcomeInput): Promise<void> {
+      // The workflow's last step: its first attempt is where the request is counted as closed, retries are not.
+      if (Context.current().info.attempt === 1) deps.observeClosed?.(input.state);
       try {
         await deps.notifier.notifyOutcome(input);
       } catch (err) {
@@ -63,4 +78,3 @@ export function createActivities(deps: ActivityDeps) {
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-

@@ -19,7 +19,13 @@ import { createSlackNotifier } from './notifier';
 import type { ChannelPaceStore } from './pacer';
 import { createSlackRequestGuard, type ReplayMemory } from './request-guard';
 import { createRequestGateway, type SlackRequestGateway } from './requests';
-import { createSlackWebClient, slackClientOptions, type RetryOptions, type WebClient } from './web-client';
+import {
+  createSlackWebClient,
+  slackClientOptions,
+  type RetryOptions,
+  type SlackApiErrorObserver,
+  type WebClient,
+} from './web-client';
 
 /** The Slack part of the settings; undefined when SLACK_BOT_TOKEN is unset (approvals then go through API and CLI). */
 export interface SlackSettings {
@@ -82,6 +88,8 @@ export interface SlackAppDeps {
   /** The control task queue, when several deployments share the namespace: App Home lists only this one's requests. */
   taskQueue?: string;
   tuning?: SlackTuning;
+  /** Told of every failed or rate-limited Web API call, by method (the Slack errors metric). */
+  onApiError?: SlackApiErrorObserver;
   /** Replay memory and channel pacing shared with the other replicas (the database); default: this process's. */
   shared?: SlackSharedState;
 }
@@ -115,7 +123,11 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     ...(tuning.retryConfig ? { retryConfig: tuning.retryConfig } : {}),
     ...(tuning.timeoutMs ? { timeoutMs: tuning.timeoutMs } : {}),
   };
-  const client = createSlackWebClient({ token: slack.botToken, ...clientOptions });
+  const client = createSlackWebClient({
+    token: slack.botToken,
+    ...clientOptions,
+    ...(deps.onApiError ? { onApiError: deps.onApiError } : {}),
+  });
   const temporalUrl = (id: string) => temporalWorkflowUrl(slack.temporalUiUrl, deps.namespace, id);
   const directory = createSlackDirectory({
     client,
@@ -224,11 +236,13 @@ export function createSlackWorkerNotifier(deps: {
   namespace: string;
   tuning?: Pick<SlackTuning, 'retryConfig' | 'timeoutMs' | 'perChannelIntervalMs' | 'usergroupTtlMs'>;
   shared?: Pick<SlackSharedState, 'channelPace'>;
+  onApiError?: SlackApiErrorObserver;
 }): Notifier {
   const { slack, tuning = {} } = deps;
   const client = createSlackWebClient({
     token: slack.botToken,
     logger: deps.logger,
+    ...(deps.onApiError ? { onApiError: deps.onApiError } : {}),
     ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
     ...(tuning.retryConfig ? { retryConfig: tuning.retryConfig } : {}),
     ...(tuning.timeoutMs ? { timeoutMs: tuning.timeoutMs } : {}),

@@ -1,11 +1,13 @@
 // Connector activities: one per connector type, registered only on workers that hold that credential domain.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { readFile } from 'node:fs/promises';
+import { decodeJwt } from 'jose';
 import { paramsHash } from '../../src/canonical';
 import type { CountersignConfig } from '../../src/config/schema';
 import { readEnvironmentVariable } from '../../src/config/settings';
 import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
 import type { Logger } from '../../src/logger';
+import { RECEIPT_HEADER } from '../../src/receipts/claims';
 import { executeHttpAction, renderUrl } from './http';
 
 /** Resolves a connector credential reference to its value, inside the executing activity only. */
@@ -35,7 +37,12 @@ export interface ConnectorDeps {
   /** Extra headers for a call (an approval receipt, say). */
   callHeaders?: (input: ExecuteActionInput, call?: ConnectorCall) => Promise<Record<string, string>>;
   recorder?: ExecutionRecorder;
+  /** Told how each attempt ended (the executions metric). */
+  observeExecution?: (connector: string, action: string, outcome: ExecutionAttemptOutcome) => void;
 }
+
+/** How one attempt ended; `unknown`: the last allowed attempt may have reached the downstream. */
+export type ExecutionAttemptOutcome = 'succeeded' | 'rejected' | 'failed' | 'retrying' | 'unknown';
 
 /** The default resolver: environment variables and files. Vault references need the vault. */
 export function createCredentialResolver(): CredentialResolver {
@@ -76,58 +83,99 @@ export function createConnectorActivities(deps: ConnectorDeps) {
   return {
     /** Executes an approved action through its connector, at most once downstream (Idempotency-Key: request id). */
     async executeConnectorAction(input: ExecuteActionInput): Promise<ExecutionOutcome> {
-      const action = deps.config.actions[input.action];
-      const connector = deps.config.connectors[input.connector];
-      if (!action || !connector || action.connector !== input.connector) {
-        throw misconfigured(`action ${input.action} is not served by connector ${input.connector}`);
-      }
-      if (paramsHash(input.params) !== input.paramsHash) {
-        throw ApplicationFailure.create({
-          type: 'ParamsMismatch',
-          message: 'parameters differ from the approved ones',
-          nonRetryable: true,
-        });
-      }
-      const credential = connector.credential
-        ? await credentials.resolve(connector.credential, input.requestId)
-        : undefined;
-      const attempt = Context.current().info.attempt;
-      const call = action.http
-        ? { method: action.http.method, url: renderUrl(action.http.url, input.params).url.toString() }
-        : undefined;
-      const extraHeaders = deps.callHeaders ? await deps.callHeaders(input, call) : undefined;
-      deps.logger.info(
-        { requestId: input.requestId, action: input.action, connector: input.connector, attempt },
-        'executing action',
-      );
-      await deps.recorder?.started(input);
-      let outcome: ExecutionOutcome;
+      const observe = (outcome: ExecutionAttemptOutcome) =>
+        deps.observeExecution?.(input.connector, input.action, outcome);
       try {
-        outcome = await executeHttpAction(input, action, connector, credential, {
-          fetch: doFetch,
-          attempt,
-          extraHeaders,
-        });
+        const outcome = await execute(input);
+        observe('succeeded');
+        return outcome;
       } catch (err) {
-        // Only a definitive refusal un-counts the execution; after a network error it may well have run.
-        if (err instanceof ApplicationFailure && err.type === 'DownstreamRejected') await finish(input, 'rejected');
-        // The connector's maxAttempts bounds retries of network errors and 5xx; the workflow's retry policy is only
-        // the ceiling (the schema's maximum), so the last allowed attempt fails for good.
-        if (err instanceof ApplicationFailure && !err.nonRetryable && attempt >= connector.maxAttempts) {
-          throw ApplicationFailure.create({
-            type: err.type ?? 'DownstreamUnavailable',
-            message: `${err.message} (gave up after ${attempt} attempts)`,
-            nonRetryable: true,
-            details: err.details ?? [],
-          });
-        }
+        observe(attemptOutcome(err));
         throw err;
       }
-      await finish(input, 'succeeded');
-      deps.logger.info({ requestId: input.requestId, action: input.action, status: outcome.status }, 'action executed');
-      return outcome;
     },
   };
+
+  async function execute(input: ExecuteActionInput): Promise<ExecutionOutcome> {
+    const action = deps.config.actions[input.action];
+    const connector = deps.config.connectors[input.connector];
+    if (!action || !connector || action.connector !== input.connector) {
+      throw misconfigured(`action ${input.action} is not served by connector ${input.connector}`);
+    }
+    if (paramsHash(input.params) !== input.paramsHash) {
+      throw ApplicationFailure.create({
+        type: 'ParamsMismatch',
+        message: 'parameters differ from the approved ones',
+        nonRetryable: true,
+      });
+    }
+    const credential = connector.credential
+      ? await credentials.resolve(connector.credential, input.requestId)
+      : undefined;
+    const attempt = Context.current().info.attempt;
+    const call = action.http
+      ? { method: action.http.method, url: renderUrl(action.http.url, input.params).url.toString() }
+      : undefined;
+    const extraHeaders = deps.callHeaders ? await deps.callHeaders(input, call) : undefined;
+    deps.logger.info(
+      { requestId: input.requestId, action: input.action, connector: input.connector, attempt },
+      'executing action',
+    );
+    await deps.recorder?.started(input);
+    let outcome: ExecutionOutcome;
+    try {
+      outcome = await executeHttpAction(input, action, connector, credential, {
+        fetch: doFetch,
+        attempt,
+        extraHeaders,
+      });
+    } catch (err) {
+      // Only a definitive refusal un-counts the execution; after a network error it may well have run.
+      if (err instanceof ApplicationFailure && err.type === 'DownstreamRejected') await finish(input, 'rejected');
+      // The connector's maxAttempts bounds retries of network errors and 5xx; the workflow's retry policy is only
+      // the ceiling (the schema's maximum), so the last allowed attempt fails for good.
+      if (err instanceof ApplicationFailure && !err.nonRetryable && attempt >= connector.maxAttempts) {
+        throw ApplicationFailure.create({
+          type: err.type ?? 'DownstreamUnavailable',
+          message: `${err.message} (gave up after ${attempt} attempts)`,
+          nonRetryable: true,
+          details: err.details ?? [],
+        });
+      }
+      throw err;
+    }
+    await finish(input, 'succeeded');
+    const receiptId = receiptIdOf(extraHeaders);
+    if (receiptId) outcome = { ...outcome, receiptId };
+    deps.logger.info({ requestId: input.requestId, action: input.action, status: outcome.status }, 'action executed');
+    return outcome;
+  }
+}
+
+/** Classifies a failed attempt for the executions metric. */
+function attemptOutcome(err: unknown): ExecutionAttemptOutcome {
+  if (!(err instanceof ApplicationFailure)) return 'retrying';
+  if (err.type === 'DownstreamRejected') return 'rejected';
+  if (!err.nonRetryable) return 'retrying';
+  if (err.type === 'DownstreamUnavailable') {
+    // Gave up: after a 5xx the downstream answered and refused; after a network error or timeout nobody knows.
+    const [status] = err.details ?? [];
+    return typeof status === 'number' ? 'failed' : 'unknown';
+  }
+  return 'failed';
+}
+
+/** The `jti` of the approval receipt among a call's headers: the evidence trail names the receipt that was shown. */
+function receiptIdOf(headers: Record<string, string> | undefined): string | undefined {
+  const receipt = headers?.[RECEIPT_HEADER];
+  if (!receipt) return undefined;
+  try {
+    const { jti } = decodeJwt(receipt);
+    return typeof jti === 'string' ? jti : undefined;
+  } catch {
+    // Not a JWT: a header some other callHeaders hook set under that name; there is no receipt id to record.
+    return undefined;
+  }
 }
 
 function misconfigured(message: string): ApplicationFailure {

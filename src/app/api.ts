@@ -8,9 +8,10 @@ import { createHttpApp } from '../http/app';
 import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
 import { createReadiness } from '../http/readiness';
 import type { Logger } from '../logger';
-import { combineObservers, createMetrics, type Metrics } from '../metrics';
+import { combineObservers, createMetrics, type Metrics, type MetricsOptions } from '../metrics';
 import { createRequestService, type RequestService, type RequestServiceDeps } from '../requests';
 import type { Client } from '../temporal/adapter';
+import { countPendingByGroup } from '../temporal/adapter';
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
 import type { RefusalRecorder } from '../usage';
 import type { Core } from './core';
@@ -38,6 +39,7 @@ export async function createApiStack(options: {
   steps: ShutdownStep[];
   /** Slack state shared with the other replicas (the identity runtime's replica state). */
   shared?: SlackSharedState;
+  metricsOptions?: MetricsOptions;
 }): Promise<ApiServices & { notifications: Notifications }> {
   const { service, metrics } = createApiServices(options);
   const notifications = await createNotifications({
@@ -47,6 +49,7 @@ export async function createApiStack(options: {
     service,
     temporal: options.client,
     ...(options.shared ? { shared: options.shared } : {}),
+    metrics,
   });
   options.steps.push({ name: 'notifications', run: () => notifications.close() });
   return { service, metrics, notifications };
@@ -62,8 +65,9 @@ export function createApiServices(options: {
   policyExtras?: RequestServiceDeps['policyExtras'];
   /** Where agents' refusals are recorded for the boundary-testing signal (and counted in the metrics). */
   refusals?: RefusalRecorder;
+  metricsOptions?: MetricsOptions;
 }): ApiServices {
-  const metrics = createMetrics();
+  const metrics = createMetrics(options.metricsOptions);
   options.refusals?.listen((kind) => metrics.agentRefusals.inc({ kind }));
   const service = createRequestService({
     client: options.client,
@@ -103,6 +107,7 @@ export interface RunningApi {
 /** Builds the HTTP app and listens on HOST:PORT. */
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   const { core, settings, logger, notifications } = options;
+  const taskQueues = options.taskQueues ?? DEFAULT_TASK_QUEUES;
   const runtime = options.identity;
   const app = createHttpApp({
     service: options.service,
@@ -129,6 +134,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       ...(runtime ? { database: runtime.database } : {}),
     }),
     ...(notifications.slack ? { slack: notifications.slack } : {}),
+    pendingByGroup: () => countPendingByGroup(options.client, taskQueues.control),
     links: {
       publicUrl: settings.COUNTERSIGN_PUBLIC_URL,
       temporalUiUrl: options.temporalUiUrl,

@@ -14,7 +14,9 @@ export function formatLogLine(line: string): string {
     return line;
   }
   const time = typeof record.time === 'number' ? new Date(record.time).toISOString().slice(11, 19) : '';
-  const level = (LEVELS[Number(record.level)] ?? 'INFO').padEnd(5);
+  const level = (
+    typeof record.level === 'string' ? record.level.toUpperCase() : (LEVELS[Number(record.level)] ?? 'INFO')
+  ).padEnd(5);
   const fields = Object.entries(record)
     .filter(([k, v]) => !HIDDEN.has(k) && v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);

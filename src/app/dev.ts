@@ -17,6 +17,7 @@ import { devOperatorTokensDir, ensureDevOperators } from './dev-identity';
 import { generateToken } from './dev-secrets';
 import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
+import { temporalSdkMetricsSource } from './metrics-server';
 import { connectTemporal, requireNative, startOrConnectTemporal } from './temporal';
 import { createOverlayCredentialResolver, startWorkers } from './workers';
 
@@ -91,6 +92,10 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       refusals: runtime.usage.refusals,
       steps,
       shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
+      // One process: the API's /metrics carries the workers' metrics and the Temporal SDK's too.
+      metricsOptions: {
+        temporalSdkMetrics: temporalSdkMetricsSource(settings.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS, logger),
+      },
     });
 
     const workers = await startWorkers({
@@ -100,6 +105,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       logger,
       notifier: notifications.notifier,
       control: true,
+      metrics,
       ...runtime.workerDeps({
         connectors: Object.keys(core.config.connectors),
         fallback: createOverlayCredentialResolver(overrides),

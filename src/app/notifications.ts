@@ -7,6 +7,7 @@ import { createSlackApp, createSlackWorkerNotifier, slackSettings, type SlackSha
 import type { CountersignConfig } from '../config/schema';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import { createLogNotifier, type Notifier } from '../notifier';
 import type { RequestService } from '../requests';
 
@@ -20,6 +21,8 @@ export interface NotificationsDeps {
   temporal?: Client;
   /** Slack replay memory and channel pacing shared by every replica (src/replica-state over the database). */
   shared?: SlackSharedState;
+  /** Counts Slack Web API errors by method. */
+  metrics?: Pick<Metrics, 'slackApiError'>;
 }
 
 export interface Notifications {
@@ -40,6 +43,8 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
     return { notifier: createLogNotifier(deps.logger), channel: 'log', close: () => Promise.resolve() };
   }
   const namespace = deps.settings.TEMPORAL_NAMESPACE;
+  const metrics = deps.metrics;
+  const onApiError = metrics ? (method: string, error: string) => metrics.slackApiError(method, error) : undefined;
   if (!deps.temporal) {
     // A worker-only process posts and edits the messages; the API process answers the clicks.
     const notifier = createSlackWorkerNotifier({
@@ -48,6 +53,7 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
       logger: deps.logger,
       namespace,
       ...(deps.shared ? { shared: deps.shared } : {}),
+      ...(onApiError ? { onApiError } : {}),
     });
     return { notifier, channel: 'slack', close: () => Promise.resolve() };
   }
@@ -58,6 +64,7 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
     temporal: deps.temporal,
     namespace,
     ...(deps.shared ? { shared: deps.shared } : {}),
+    ...(onApiError ? { onApiError } : {}),
   });
   await app.start();
   return {

@@ -3,10 +3,12 @@
 import type { Settings } from '../config/settings';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
+import { createMetrics } from '../metrics';
 import { createApiStack, startApi } from './api';
 import type { Core } from './core';
 import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
+import { startMetricsServer, temporalSdkMetricsSource } from './metrics-server';
 import { createNotifications } from './notifications';
 import { connectTemporal, requireNative } from './temporal';
 import { startWorkers } from './workers';
@@ -92,10 +94,21 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
     steps.push({ name: 'identity database', run: () => runtime.close() });
     const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: true });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
+    const metrics = createMetrics({
+      temporalSdkMetrics: temporalSdkMetricsSource(settings.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS, logger),
+    });
+    const metricsServer = await startMetricsServer({
+      host: settings.HOST,
+      port: settings.COUNTERSIGN_METRICS_PORT,
+      metrics,
+      logger,
+    });
+    steps.push({ name: 'metrics server', run: () => metricsServer.close() });
     const notifications = await createNotifications({
       settings,
       config: core.config,
       logger,
+      metrics,
       shared: { channelPace: runtime.replicaState.channelPace },
     });
     steps.push({ name: 'notifications', run: () => notifications.close() });
@@ -107,6 +120,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
       notifier: notifications.notifier,
       control: options.control,
       connectors: options.connectors,
+      metrics,
       // A worker holds only the vault secrets of the credential domains it serves.
       ...runtime.workerDeps({ connectors: options.connectors ?? Object.keys(core.config.connectors) }),
     });

@@ -4,6 +4,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { ActivityDeps, ExecutionGuard } from '../../activities';
 import { createCredentialResolver, type ConnectorDeps, type CredentialResolver } from '../../activities/connectors';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { Notifier } from '../notifier';
 import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
 import type { Core } from './core';
@@ -27,6 +28,8 @@ export interface StartWorkersOptions {
   /** Records executions for usage budgets. */
   recorder?: ConnectorDeps['recorder'];
   taskQueues?: TaskQueues;
+  /** Moved by the activities: executions by outcome, closed requests, decision times. */
+  metrics?: Metrics;
 }
 
 export interface RunningWorkers {
@@ -56,11 +59,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       agents: options.agents ?? options.core.agents,
       notifier: options.notifier,
       ...(options.guard ? { guard: options.guard } : {}),
+      ...(options.metrics ? { observeClosed: metricsOf(options.metrics).observeClosed } : {}),
     },
     connectorDeps: {
       credentials: options.credentials ?? createCredentialResolver(),
       ...(options.callHeaders ? { callHeaders: options.callHeaders } : {}),
       ...(options.recorder ? { recorder: options.recorder } : {}),
+      ...(options.metrics ? { observeExecution: metricsOf(options.metrics).observeExecution } : {}),
     },
   });
   const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
@@ -74,6 +79,17 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
     },
+  };
+}
+
+/** The activities' hooks into the process metrics. */
+export function metricsOf(metrics: Metrics): {
+  observeClosed: NonNullable<ActivityDeps['observeClosed']>;
+  observeExecution: NonNullable<ConnectorDeps['observeExecution']>;
+} {
+  return {
+    observeClosed: (state) => metrics.requestClosed(state),
+    observeExecution: (connector, action, outcome) => metrics.executions.inc({ connector, action, outcome }),
   };
 }
 

@@ -11,9 +11,12 @@ import { REQUEST_STATUSES } from '../contracts/types';
 import type { Logger } from '../logger';
 import { registerCompletionCommand } from './completion';
 import { emit, ensureJsonEverywhere, EXIT_CODES, parseInteger, parseText, reportError, wantsJson } from './conventions';
+import { registerDoctorCommand } from './doctor-command';
+import { registerEvidenceCommands } from './evidence-commands';
 import { operatorClientFor, registerIdentityCommands } from './identity-commands';
 import { registerLoginCommands } from './login';
 import { formatRequest, formatRequestList, processIo, type CliIo } from './output';
+import { registerPolicyReplayCommand } from './policy-replay-command';
 
 /** Runs the CLI with `argv` (user arguments only) and resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
@@ -76,7 +79,7 @@ export function buildProgram(io: CliIo = processIo): { command: Command; exitCod
       const { createDevLogStream } = await import('../app/dev-log');
       const log = await logger(createDevLogStream());
       const { runDev } = await import('../app/dev');
-      await withTemporalRuntime(log);
+      await withTemporalRuntime(log, s.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS);
       const clean = await runDev({
         settings: s,
         core: loaded,
@@ -111,7 +114,7 @@ export function buildProgram(io: CliIo = processIo): { command: Command; exitCod
     .action(async (opts: { queues?: string[]; control: boolean }) => {
       const log = await logger();
       const { runWorkerProcess } = await import('../app/production');
-      await withTemporalRuntime(log);
+      await withTemporalRuntime(log, getSettings().COUNTERSIGN_TEMPORAL_METRICS_ADDRESS);
       const clean = await runWorkerProcess({
         settings: getSettings(),
         core: await core(),
@@ -160,9 +163,8 @@ export function buildProgram(io: CliIo = processIo): { command: Command; exitCod
       io.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     });
 
-  program
-    .command('policy')
-    .description('Policy commands.')
+  const policy = program.command('policy').description('Policy commands.');
+  policy
     .command('test <request.json>')
     .description('Dry run: the effect a request would get, every rule that applies and why. Starts nothing.')
     .addOption(
@@ -253,15 +255,18 @@ export function buildProgram(io: CliIo = processIo): { command: Command; exitCod
 
   registerIdentityCommands(program, { io, settings: getSettings, operator });
   registerLoginCommands(program, { io, settings: getSettings, core });
+  registerPolicyReplayCommand(policy, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
+  registerDoctorCommand(program, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
+  registerEvidenceCommands(program, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
   registerCompletionCommand(program, io);
   ensureJsonEverywhere(program);
   return { command: program, exitCode: () => exitCode };
 }
 
 /** Routes the Temporal SDK's logs into ours. Loaded on demand: the offline commands never touch the SDK's runtime. */
-async function withTemporalRuntime(logger: Logger): Promise<void> {
+async function withTemporalRuntime(logger: Logger, prometheusBindAddress?: string): Promise<void> {
   const { installTemporalRuntime } = await import('../temporal/runtime');
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, 'WARN', prometheusBindAddress ? { prometheusBindAddress } : {});
 }
 
 function list(value: string): string[] {

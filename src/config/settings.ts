@@ -131,6 +131,21 @@ export const settingsSchema = z.object({
     .optional()
     .transform((v) => v === 'true' || v === '1')
     .describe('Set by CI runners: tests that need PostgreSQL fail instead of skipping when it is unreachable.'),
+  COUNTERSIGN_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9464)
+    .describe('Port of the worker process’s /metrics (the API serves its metrics on PORT); 0 picks a free one.'),
+  COUNTERSIGN_TEMPORAL_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
+    .default('127.0.0.1:9465')
+    .describe(
+      'Where the Temporal SDK runtime’s Prometheus exporter binds in worker processes; its metrics are served through ' +
+        'the process’s /metrics.',
+    ),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

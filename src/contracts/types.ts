@@ -81,6 +81,18 @@ export interface PolicyDecision {
   approvals: ApprovalRequirement[];
   /** Anomaly signals computed for the request and visible to its rules (`signals.*`), kept with the decision. */
   signals?: RequestSignals;
+  /** What else the rules saw, so `policy replay` can decide the request again under another policy. */
+  inputs?: RecordedPolicyInputs;
+}
+
+/** The decision inputs not otherwise in the request's record (its params, reason, target and agent id are). */
+export interface RecordedPolicyInputs {
+  /** `request.time` as the rules saw it (ISO). */
+  time: string;
+  /** The agent's description and allowed actions at the time. */
+  agent: { description?: string; allowedActions?: string[] };
+  /** Every usage figure loaded for the decision, by its CEL call (`sum('payments.refund', 'amount', '24h')`). */
+  usage?: Record<string, number>;
 }
 
 /** Anomaly signals of one request, relative to its agent's own history. */
@@ -236,6 +248,8 @@ export interface ExecutionOutcome {
   /** Size-bounded, secret-free summary of the response. */
   summary: string;
   attempts?: number;
+  /** The id (`jti`) of the approval receipt presented on the call that produced this outcome. */
+  receiptId?: string;
 }
 
 /** Requirement progress as shown to people. */

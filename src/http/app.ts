@@ -1,11 +1,12 @@
 // The HTTP API (Express 5). Routes stay thin: authenticate, validate, call the request service, present.
 // createHttpApp never listens; the entry point owns the server and its shutdown.
+import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
 import type { ActionCatalog } from '../catalog';
 import type { CountersignConfig } from '../config/schema';
 import { AppError } from '../errors';
-import type { Logger } from '../logger';
+import { withRequestId, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { RequestService } from '../requests';
 import type { Authenticator } from './auth';
@@ -48,6 +49,8 @@ export interface HttpDeps {
   identity?: IdentityHttp;
   /** The public keys of approval receipts, served at /.well-known/receipt-jwks.json for downstream verifiers. */
   receiptJwks?: () => JSONWebKeySet;
+  /** Pending requests by approver group, counted at scrape time (Temporal visibility). */
+  pendingByGroup?: () => Promise<Map<string, number>>;
 }
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -82,13 +85,19 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.get('/metrics', async (_req, res) => {
     try {
       deps.metrics.pendingApprovals.set(await deps.service.count({ status: 'pending_approval' }));
+      if (deps.pendingByGroup) {
+        const byGroup = await deps.pendingByGroup();
+        deps.metrics.pendingApprovalsByGroup.reset();
+        for (const [group, n] of byGroup) deps.metrics.pendingApprovalsByGroup.set({ group }, n);
+      }
     } catch (err) {
       // The other metrics still help while Temporal is away. A stale count (or reset()'s 0) would mislead; NaN reads as
       // "unknown" in Prometheus.
       deps.metrics.pendingApprovals.set(Number.NaN);
+      deps.metrics.pendingApprovalsByGroup.reset();
       deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'pending approvals not counted');
     }
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    res.type(deps.metrics.contentType).send(await deps.metrics.text());
   });
 
   app.use(createPublicIdentityRouter({ identity: deps.identity, receiptJwks: deps.receiptJwks }));
@@ -123,8 +132,8 @@ function createV1Router(deps: HttpDeps): express.Router {
     const { wait } = parseOrThrow(waitQuerySchema, req.query, { code: 'bad_request' });
     if (identity) {
       // A halted agent or action is refused with the switch's reason before anything is decided or started.
-      await identity.killSwitches.enforce(agent.id, body.action);
-      await identity.rateLimiter.enforce(agent.id);
+      await refusedAs(deps, body.action, 'kill_switch', () => identity.killSwitches.enforce(agent.id, body.action));
+      await refusedAs(deps, body.action, 'rate_limited', () => identity.rateLimiter.enforce(agent.id));
     }
     const { created, state } = await service.submit(agent, body, key, {
       waitSeconds: wait ?? 0,
@@ -229,6 +238,18 @@ function idempotencyKey(req: Request): string | undefined {
   return parseOrThrow(idempotencyKeySchema, value, { code: 'bad_request', prefix: 'Idempotency-Key' });
 }
 
+/** Runs a refusal check at submit; a refusal is counted under `reason` before it propagates. */
+async function refusedAs(deps: HttpDeps, action: string, reason: string, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (err) {
+    // An action outside the catalog is labelled `unknown`: agent-chosen strings would explode the label set.
+    const label = deps.catalog.get(action) ? action : 'unknown';
+    if (err instanceof AppError) deps.metrics.actionRequests.inc({ action: label, outcome: reason });
+    throw err;
+  }
+}
+
 function missingBody(): AppError {
   return new AppError('bad_request', 'a JSON body is required', { errors: [{ path: 'body', message: 'required' }] });
 }
@@ -242,21 +263,37 @@ function hangUpSignal(res: Response): AbortSignal {
   return controller.signal;
 }
 
-/** Counts and times every request by route template; logs nothing itself (the error handler logs failures). */
+/** A caller's X-Request-Id is kept when it is a plain token; anything else is replaced. */
+const REQUEST_ID_HEADER = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request an id (the caller's X-Request-Id, else a new one), echoed in the response and on every log line
+ * written while it is handled; counts and times it by route template and writes the access log line.
+ */
 function observeHttp(deps: HttpDeps): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
+    const given = req.get('x-request-id');
+    const requestId = given && REQUEST_ID_HEADER.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.locals.requestId = requestId;
     res.on('finish', () => {
       const route = routeLabel(req, res);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       deps.metrics.httpSeconds.observe({ method: req.method, route }, seconds);
-      deps.logger.debug(
-        { method: req.method, path: pathOf(req), status: res.statusCode, ms: Math.round(seconds * 1000) },
+      deps.logger.info(
+        {
+          httpRequestId: requestId,
+          method: req.method,
+          route,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        },
         'http',
       );
     });
-    next();
+    withRequestId(requestId, next);
   };
 }
 

@@ -180,6 +180,7 @@ export class PolicyEngine {
     // Shadow mode lets requests through, except when the policy could not be evaluated: that always fails closed.
     const governing = this.mode === 'shadow' && !failure ? 'allow' : effect;
     const signals = input.extra?.signals as RequestSignals | undefined;
+    const usage = input.extra?.usage as { toJSON?: () => Record<string, number> } | undefined;
     return {
       decision: {
         effect: governing,
@@ -191,6 +192,14 @@ export class PolicyEngine {
         approvals: governing === 'require_approval' ? approvals : [],
         // The signals the rules saw are part of why the request was decided as it was: they go on the record.
         ...(signals && typeof signals === 'object' ? { signals } : {}),
+        inputs: {
+          time: input.request.time.toISOString(),
+          agent: {
+            ...(input.agent.description !== undefined ? { description: input.agent.description } : {}),
+            ...(input.agent.allowedActions ? { allowedActions: [...input.agent.allowedActions] } : {}),
+          },
+          ...(typeof usage?.toJSON === 'function' ? { usage: usage.toJSON() } : {}),
+        },
       },
       trace,
     };

@@ -4,11 +4,34 @@ import type { Logger } from '../logger';
 
 let installed = false;
 
-/** Installs the Temporal runtime once per process with its log lines forwarded to `logger` at `level` and above. */
-export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN'): void {
+/**
+ * Installs the Temporal runtime once per process with its log lines forwarded to `logger` at `level` and above, and
+ * with `prometheusBindAddress` its metrics exported there (worker processes serve them through their /metrics).
+ */
+export function installTemporalRuntime(
+  logger: Logger,
+  level: LogLevel = 'WARN',
+  options: { prometheusBindAddress?: string } = {},
+): void {
   if (installed) return;
   installed = true;
   Runtime.install({
+    ...(options.prometheusBindAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              // Names and units as Prometheus expects them (`promtool check metrics` clean): counters end in _total,
+              // durations are seconds with the unit in the name.
+              prometheus: {
+                bindAddress: options.prometheusBindAddress,
+                countersTotalSuffix: true,
+                unitSuffix: true,
+                useSecondsForDurations: true,
+              },
+            },
+          },
+        }
+      : {}),
     logger: new DefaultLogger(level, (entry) => {
       const { message, meta } = entry;
       const fields = { temporal: true, ...(meta ?? {}) };

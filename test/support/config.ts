@@ -21,7 +21,7 @@ export function testConfig(options: TestConfigOptions): CountersignConfig {
   return parseConfig(testConfigYaml(options));
 }
 
-/** The YAML text of the test config, for processes that read a config file (the CLI). */
+/** The test config's YAML text (for a file the CLI loads, or edited into a policy change). */
 export function testConfigYaml(options: TestConfigOptions): string {
   const { targetHost } = options;
   return `

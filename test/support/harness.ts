@@ -17,6 +17,7 @@ import { combineObservers, createMetrics, type Metrics } from '../../src/metrics
 import { createLogNotifier, type Notifier } from '../../src/notifier';
 import { PolicyEngine } from '../../src/policy/engine';
 import { createRequestService, type RequestService } from '../../src/requests';
+import { metricsOf } from '../../src/app/workers';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorkers, prefixedTaskQueues, type TaskQueues } from '../../src/temporal/worker';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/receipts';
@@ -129,6 +130,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const policy = PolicyEngine.compile(options.config, identity ? { extend: (env) => identity.usage.extend(env) } : {});
   const metrics = createMetrics();
   identity?.usage.refusals.listen((kind) => metrics.agentRefusals.inc({ kind }));
+  const hooks = metricsOf(metrics);
   const service = createRequestService({
     client,
     config: options.config,
@@ -167,8 +169,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         agents,
         notifier: options.notifier ?? createLogNotifier(logger),
         ...(guard ? { guard } : {}),
+        observeClosed: hooks.observeClosed,
       },
-      connectorDeps,
+      connectorDeps: { ...connectorDeps, observeExecution: hooks.observeExecution },
       workflowBundle: { codePath: bundlePath },
     });
     running = workers.map((w) => w.run());
