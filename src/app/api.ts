@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Settings } from '../config/settings';
 import { createHttpApp } from '../http/app';
 import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
+import { createHttpServer } from '../http/input-limits';
 import { createReadiness } from '../http/readiness';
 import type { Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics';
@@ -132,8 +133,12 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(settings.PORT, settings.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = createHttpServer(app, {
+      headerTimeoutMs: settings.COUNTERSIGN_HTTP_HEADER_TIMEOUT,
+      bodyTimeoutMs: settings.COUNTERSIGN_HTTP_BODY_TIMEOUT,
+    });
     s.once('error', reject);
+    s.listen(settings.PORT, settings.HOST, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   const host = settings.HOST === '0.0.0.0' || settings.HOST === '::' ? '127.0.0.1' : settings.HOST;

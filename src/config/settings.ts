@@ -30,6 +30,12 @@ function duration(defaultValue: string, maxMs?: number) {
 export const settingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port of the API.'),
   HOST: z.string().default('127.0.0.1').describe('Interface the API listens on (0.0.0.0 in containers).'),
+  COUNTERSIGN_HTTP_HEADER_TIMEOUT: duration('10s', 120_000).describe(
+    'Time a client has to send the request headers; slower ones get 408 and the connection closed.',
+  ),
+  COUNTERSIGN_HTTP_BODY_TIMEOUT: duration('30s', 600_000).describe(
+    'Time a client has to send the whole request, body included; slower ones get 408 and the connection closed.',
+  ),
   TEMPORAL_ADDRESS: optionalString.describe('Temporal frontend host:port; unset starts the embedded dev server.'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace.'),
   TEMPORAL_UI_URL: optionalString.describe('Base URL of the Temporal Web UI, for links (dev: http://localhost:8233).'),

@@ -17,6 +17,7 @@ import {
   type IdentityHttp,
   type RouteRegistrar,
 } from './identity-routes';
+import { jsonBodyParser } from './input-limits';
 import { buildOpenApiDocument } from './openapi';
 import { presentRequest, presentSummary, requestPath, type LinkOptions } from './present';
 import { notFoundHandler, pathOf, problemHandler } from './problems';
@@ -101,7 +102,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 function createV1Router(deps: HttpDeps): express.Router {
   const { service, links } = deps;
   const router = express.Router();
-  const jsonBody = [requireJsonBody, express.json({ limit: MAX_BODY_BYTES, type: JSON_TYPES })];
+  const jsonBody = [requireJsonBody, ...jsonBodyParser({ limit: MAX_BODY_BYTES, type: JSON_TYPES })];
   // The bootstrap token proves no caller, so the first operator's creation is matched before authentication.
   if (deps.identity) router.post('/operators', bootstrapOperatorHandler(deps.identity, jsonBody));
   // Authentication comes first: nobody gets a body parsed, or learns which routes exist, without a credential.
