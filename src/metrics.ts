@@ -15,6 +15,8 @@ export interface Metrics {
   /** HTTP requests by route template (never the raw path: ids would explode the label set) and status. */
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpSeconds: Histogram<'method' | 'route'>;
+  /** Executions that ended with outcome unknown (a call that may have arrived, not re-sent): alert on any increase. */
+  executionOutcomeUnknown: Counter<'connector' | 'action'>;
   observer: RequestObserver;
 }
 
@@ -54,6 +56,12 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const executionOutcomeUnknown = new Counter({
+    name: 'countersign_execution_outcome_unknown_total',
+    help: 'Executions that ended failed with outcome unknown: the call may have reached the downstream and was not re-sent.',
+    labelNames: ['connector', 'action'] as const,
+    registers: [registry],
+  });
   const observer: RequestObserver = {
     decided(action, decision, seconds) {
       actionRequests.inc({ action, outcome: decision.effect });
@@ -63,5 +71,14 @@ export function createMetrics(): Metrics {
       actionRequests.inc({ action, outcome: code });
     },
   };
-  return { registry, actionRequests, decisionSeconds, pendingApprovals, httpRequests, httpSeconds, observer };
+  return {
+    registry,
+    actionRequests,
+    decisionSeconds,
+    pendingApprovals,
+    httpRequests,
+    httpSeconds,
+    executionOutcomeUnknown,
+    observer,
+  };
 }

@@ -113,6 +113,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
               }),
           },
           receiptJwks: () => runtime.receipts.jwks(),
+          ledger: runtime.ledger,
         }
       : {}),
     config: core.config,

@@ -94,6 +94,8 @@ export async function runDev(options: DevOptions): Promise<boolean> {
         connectors: Object.keys(core.config.connectors),
         fallback: createOverlayCredentialResolver(overrides),
       }),
+      onOutcomeUnknown: (input) =>
+        metrics.executionOutcomeUnknown.inc({ connector: input.connector, action: input.action }),
     });
     steps.push({ name: 'workers', run: () => workers.shutdown() });
     // A worker that dies on its own (a lost server, say) ends dev mode rather than leaving a half-running system.

@@ -7,6 +7,7 @@ import { createCredentialResolver, type ConnectorDeps, type CredentialResolver }
 import type { Settings } from '../config/settings';
 import { openDatabase, type DatabaseHandle } from '../db/database';
 import { createIdentity, identityOptionsFromSettings, type Identity } from '../identity';
+import { createExecutionLedger, type ExecutionLedger } from '../ledger';
 import type { Logger } from '../logger';
 import { createReceiptSigner, loadReceiptKey, type ReceiptSigner } from '../receipts';
 import type { RequestServiceDeps } from '../requests';
@@ -32,6 +33,8 @@ export interface IdentityRuntime {
   vaultUnlocked: boolean;
   usage: UsagePolicy;
   receipts: ReceiptSigner;
+  /** Attempts and outcomes of connector calls; the API reads which requests ended with outcome unknown. */
+  ledger: ExecutionLedger;
   /** For the request service: the agent's usage and the request's signals, read by `usage.*` and `signals.*`. */
   policyExtras: NonNullable<RequestServiceDeps['policyExtras']>;
   /** The worker dependencies for the connector domains `connectors` (their vault secrets only). */
@@ -41,6 +44,7 @@ export interface IdentityRuntime {
     credentials: CredentialResolver;
     callHeaders: NonNullable<ConnectorDeps['callHeaders']>;
     recorder: NonNullable<ConnectorDeps['recorder']>;
+    ledger: NonNullable<ConnectorDeps['ledger']>;
   };
   close(): Promise<void>;
 }
@@ -76,6 +80,7 @@ export async function openIdentityRuntime(options: {
     await resealSigningKeyIfNeeded(identity, database, keyring ? 'vault' : 'none', logger);
     const vault = createVault({ db: database.db, ...(keyring ? { keyring } : {}) });
     const usage = createUsagePolicy({ config: core.config, db: database.db });
+    const ledger = createExecutionLedger(database.db);
     const receipts = createReceiptSigner({
       key: receiptKey,
       issuer: identityOptions.issuer,
@@ -92,6 +97,7 @@ export async function openIdentityRuntime(options: {
       vaultUnlocked: Boolean(keyring),
       usage,
       receipts,
+      ledger,
       policyExtras: (agent, body) => usage.policyExtras(agent, body),
       workerDeps({ connectors, fallback }) {
         return {
@@ -104,6 +110,7 @@ export async function openIdentityRuntime(options: {
           }),
           callHeaders: (input, call) => receipts.callHeaders(input, call),
           recorder: createExecutionRecorder(usage.store),
+          ledger,
         };
       },
       close: () => database.close(),

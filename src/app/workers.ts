@@ -26,6 +26,10 @@ export interface StartWorkersOptions {
   callHeaders?: ConnectorDeps['callHeaders'];
   /** Records executions for usage budgets. */
   recorder?: ConnectorDeps['recorder'];
+  /** The execution ledger (attempts before each downstream call, outcomes after). */
+  ledger?: ConnectorDeps['ledger'];
+  /** Told of each execution that ended with outcome unknown (the alert metric). */
+  onOutcomeUnknown?: ConnectorDeps['onOutcomeUnknown'];
   taskQueues?: TaskQueues;
 }
 
@@ -61,6 +65,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       credentials: options.credentials ?? createCredentialResolver(),
       ...(options.callHeaders ? { callHeaders: options.callHeaders } : {}),
       ...(options.recorder ? { recorder: options.recorder } : {}),
+      ...(options.ledger ? { ledger: options.ledger } : {}),
+      ...(options.onOutcomeUnknown ? { onOutcomeUnknown: options.onOutcomeUnknown } : {}),
     },
   });
   const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);

@@ -222,6 +222,11 @@ export interface ExecutionOutcome {
   /** Size-bounded, secret-free summary of the response. */
   summary: string;
   attempts?: number;
+  /**
+   * True when the call may or may not have reached the downstream and was not re-sent (a connector with
+   * `idempotency: none`): the request failed with outcome unknown, for an operator to reconcile.
+   */
+  unknown?: boolean;
 }
 
 /** Requirement progress as shown to people. */

@@ -5,6 +5,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { ActionCatalog } from '../catalog';
 import type { CountersignConfig } from '../config/schema';
 import { AppError } from '../errors';
+import type { ExecutionLedger } from '../ledger';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { RequestService } from '../requests';
@@ -47,6 +48,8 @@ export interface HttpDeps {
    * agents, credentials, kill switches and operators. Without it, only the request routes are served.
    */
   identity?: IdentityHttp;
+  /** The execution ledger: list entries of failed requests say when their outcome is unknown. */
+  ledger?: Pick<ExecutionLedger, 'unknownOutcomes'>;
   /** The public keys of approval receipts, served at /.well-known/receipt-jwks.json for downstream verifiers. */
   receiptJwks?: () => JSONWebKeySet;
 }
@@ -144,7 +147,9 @@ function createV1Router(deps: HttpDeps): express.Router {
       ...(query.action ? { action: query.action } : {}),
       ...(query.limit ? { limit: query.limit } : {}),
     });
-    res.json({ items: items.map((s) => presentSummary(s, links)) });
+    const failed = items.filter((s) => s.status === 'failed').map((s) => s.id);
+    const unknown = deps.ledger && failed.length > 0 ? await deps.ledger.unknownOutcomes(failed) : new Set<string>();
+    res.json({ items: items.map((s) => presentSummary(s, links, unknown.has(s.id))) });
   });
 
   on('get', '/action-requests/:id', async (req, res) => {

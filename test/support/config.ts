@@ -9,6 +9,8 @@ export interface TestConfigOptions {
   expireAfter?: string;
   mode?: 'enforce' | 'shadow';
   extraYaml?: string;
+  /** The billing connector's idempotency (default key: the test target dedupes). */
+  idempotency?: 'key' | 'none';
 }
 
 export const TEST_AGENT_KEY = 'cs_test_agent_key_0001';
@@ -42,6 +44,7 @@ connectors:
     type: http
     allowedHosts: ['${targetHost}']
     timeout: 2s
+    idempotency: ${options.idempotency ?? 'key'}
     credential: { env: COUNTERSIGN_TEST_BILLING_TOKEN }
 actions:
   payments.refund:

@@ -11,6 +11,7 @@ import { createConfigAgentDirectory, type AgentDirectory } from '../../src/agent
 import { ActionCatalog } from '../../src/catalog';
 import type { CountersignConfig } from '../../src/config/schema';
 import type { DatabaseHandle, Dialect } from '../../src/db/database';
+import { createExecutionLedger } from '../../src/ledger';
 import { createIdentity, type Identity, type IdentityOptions } from '../../src/identity';
 import { createLogger, type Logger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
@@ -39,6 +40,8 @@ export interface HarnessOptions {
   credentials?: CredentialResolver;
   /** Start without workers (to park requests with nobody polling). */
   noWorkers?: boolean;
+  /** Run the connector workers in this process (default true); false leaves them to another process. */
+  connectorWorkers?: boolean;
   /**
    * Agent identity over a fresh database, wired as the product wires it: the registry as the agent directory, the
    * kill-switch guard, usage budgets and signals, the vault and approval receipts; every person is an operator.
@@ -144,6 +147,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         }),
         callHeaders: (input, call) => identity.receipts.callHeaders(input, call),
         recorder: createExecutionRecorder(identity.usage.store),
+        ledger: createExecutionLedger(identity.database.db),
       }
     : options.credentials
       ? { credentials: options.credentials }
@@ -158,7 +162,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       taskQueues,
       config: options.config,
       control: true,
-      connectors: Object.keys(options.config.connectors),
+      connectors: options.connectorWorkers === false ? [] : Object.keys(options.config.connectors),
       activityDeps: {
         logger,
         agents,
