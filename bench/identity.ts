@@ -105,7 +105,7 @@ export async function runIdentityBench(address: string, options: { samples: numb
       authenticator: identity.authenticator,
       identity: {
         identity,
-        cancelInScope: () => Promise.resolve({ matched: 0, signalled: [], failed: [] }),
+        cancelInScope: () => Promise.resolve({ inScope: 0, operationId: 'none' }),
       },
     }),
   );

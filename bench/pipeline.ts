@@ -16,7 +16,7 @@ import { createMetrics } from '../src/metrics';
 import { createLogNotifier } from '../src/notifier';
 import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
-import { WORKFLOWS_PATH, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { TEST_AGENT_KEY, testConfig } from '../test/support/config';
 import { startTargetServer } from '../test/support/target-server';
 import { pool, quantile } from './stats';
@@ -66,7 +66,7 @@ export async function runPipelineBench(
     catalog: ActionCatalog.compile(config),
     logger,
     metrics,
-    readiness: createReadiness({ client, taskQueue: taskQueues.control, namespace: 'default' }),
+    readiness: createReadiness({ temporal: service.temporal }),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -74,7 +74,7 @@ export async function runPipelineBench(
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const [governedBundle, bareBundle] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }),
+    bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quiet }),
     bundleWorkflowCode({ workflowsPath: BARE_WORKFLOWS, logger: quiet }),
   ]);
   const workers = await createWorkers({
@@ -130,10 +130,14 @@ export async function runPipelineBench(
     });
 
   // Warm both paths (bundles cached, connections open).
-  await pool(Array.from({ length: 10 }, (_, i) => i), 5, async () => {
-    await submit(30);
-    await bare(`bare-warm-${randomUUID()}`);
-  });
+  await pool(
+    Array.from({ length: 10 }, (_, i) => i),
+    5,
+    async () => {
+      await submit(30);
+      await bare(`bare-warm-${randomUUID()}`);
+    },
+  );
 
   // B1: governed throughput (HTTP submit with ?wait until terminal) against the bare baseline, in alternating rounds so
   // that drift in the machine's load falls on both sides alike.

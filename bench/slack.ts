@@ -22,7 +22,7 @@ import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
 import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
-import { WORKFLOWS_PATH, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { testConfig } from '../test/support/config';
 import { startSlackApiStub, type StoredMessage } from '../test/support/slack-api-stub';
 import { blockActionsRequest, signSlackRequest, TEST_SIGNING_SECRET } from '../test/support/slack-signing';
@@ -97,7 +97,7 @@ export async function runSlackBench(
     catalog,
     logger,
     metrics,
-    readiness: createReadiness({ client, taskQueue: taskQueues.control, namespace: 'default' }),
+    readiness: createReadiness({ temporal: service.temporal }),
     slack: { handler: slack.handler },
   });
   const server: Server = await new Promise((resolve) => {
@@ -108,7 +108,7 @@ export async function runSlackBench(
   const starts = createStartBoard();
 
   const [governedBundle, bareBundle] = await Promise.all([
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }),
+    bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quiet }),
     bundleWorkflowCode({ workflowsPath: BARE_SIGNAL_WORKFLOWS, logger: quiet }),
   ]);
   const workers = await createWorkers({

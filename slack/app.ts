@@ -2,13 +2,14 @@
 // Express app (POST /slack/events, behind the request guard); Socket Mode, chosen when an app-level token is set,
 // needs no public URL. Either way the same listeners run and the same notifier posts the approval messages.
 import { App, ExpressReceiver } from '@slack/bolt';
-import type { Client } from '@temporalio/client';
 import express, { type RequestHandler } from 'express';
 import type { CountersignConfig } from '../src/config/schema';
 import type { Settings } from '../src/config/settings';
 import { AppError } from '../src/errors';
 import type { Logger } from '../src/logger';
 import type { Notifier } from '../src/notifier';
+import { CONTROL_TASK_QUEUE } from '../src/contracts/names';
+import { createTemporalAdapter, type Client } from '../src/temporal/adapter';
 import { createSlackDirectory, type SlackDirectory } from './directory';
 import { createHomePublisher } from './home';
 import { temporalWorkflowUrl } from './links';
@@ -16,7 +17,7 @@ import { registerListeners } from './listeners';
 import { createSlackLogger } from './logger';
 import { createSlackNotifier } from './notifier';
 import { createSlackRequestGuard } from './request-guard';
-import { createTemporalGateway, type SlackRequestGateway } from './requests';
+import { createRequestGateway, type SlackRequestGateway } from './requests';
 import { createSlackWebClient, slackClientOptions, type RetryOptions, type WebClient } from './web-client';
 
 /** The Slack part of the settings; undefined when SLACK_BOT_TOKEN is unset (approvals then go through API and CLI). */
@@ -62,8 +63,9 @@ export interface SlackTuning {
   timeoutMs?: number;
   perChannelIntervalMs?: number;
   usergroupTtlMs?: number;
+  /** How long a decision may wait for the workflow's answer (default 5 s). */
   confirmTimeoutMs?: number;
-  /** How long a state query may wait for a worker (default 3 s). */
+  /** How long a state query may wait for a worker (default 2 s). */
   queryTimeoutMs?: number;
   /** Accepted clock difference of signed requests, in seconds (default 300). */
   toleranceSeconds?: number;
@@ -112,10 +114,14 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logger,
     ...(tuning.usergroupTtlMs !== undefined ? { usergroupTtlMs: tuning.usergroupTtlMs } : {}),
   });
-  const gateway = createTemporalGateway(deps.temporal, {
-    ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}),
-    ...(tuning.queryTimeoutMs !== undefined ? { queryTimeoutMs: tuning.queryTimeoutMs } : {}),
-  });
+  const gateway = createRequestGateway(
+    createTemporalAdapter(deps.temporal, {
+      taskQueue: deps.taskQueue ?? CONTROL_TASK_QUEUE,
+      namespace: deps.namespace,
+      ...(tuning.queryTimeoutMs !== undefined ? { queryTimeoutMs: tuning.queryTimeoutMs } : {}),
+      ...(tuning.confirmTimeoutMs !== undefined ? { updateTimeoutMs: tuning.confirmTimeoutMs } : {}),
+    }),
+  );
   const notifier = createSlackNotifier({
     client,
     directory,
@@ -132,13 +138,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     directory,
     home,
     temporalUrl,
-    decisions: {
-      config,
-      logger,
-      gateway,
-      directory,
-      ...(tuning.confirmTimeoutMs !== undefined ? { confirmTimeoutMs: tuning.confirmTimeoutMs } : {}),
-    },
+    decisions: { config, logger, gateway, directory },
   };
   const slackLogger = createSlackLogger(logger);
   const common = { token: slack.botToken, logger: slackLogger, clientOptions: slackClientOptions(clientOptions) };

@@ -1,46 +1,73 @@
 // The durable life of one action request: decide, wait for people when policy says so, re-check, execute once, record.
-// Deterministic code only: see STYLE.md. Side effects happen in activities.
+// Deterministic code only: see STYLE.md. The transitions are plain functions (src/contracts/lifecycle.ts); this file
+// wires them to handlers, timers and activities, and makes sure every path ends in a recorded terminal state.
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  isCancellation,
   log,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { createConnectorActivities } from '../activities/connectors';
 import {
-  authorizeDecision,
-  eligibleApprovers,
-  eligibleUsergroups,
-  requirementProgress,
-} from '../src/contracts/authorization';
-import { cancelRequestSignal, getStateQuery, submitDecisionSignal } from '../src/contracts/messages';
+  applyCancel,
+  applyDecision,
+  applyEscalation,
+  applyExpiry,
+  applyReminder,
+  applyTemporalCancel,
+  applyUnexpectedFailure,
+  beginExecution,
+  blockExecution,
+  createLifecycle,
+  finishExecution,
+  record,
+  recordExecutionStart,
+  STANDING_UNCONFIRMED,
+  type Lifecycle,
+} from '../src/contracts/lifecycle';
+import {
+  cancelRequestSignal,
+  cancelUpdate,
+  decideUpdate,
+  getStateQuery,
+  submitDecisionSignal,
+} from '../src/contracts/messages';
 import { SEARCH_ATTRIBUTES } from '../src/contracts/names';
 import type {
   ActionRequestInput,
   ActionRequestState,
+  CancelRequest,
   DecisionSubmission,
   ExecutionOutcome,
   NotificationRef,
-  RequestStatus,
+  RecheckResult,
 } from '../src/contracts/types';
+import { temporalCancelReason } from './cancel-reason';
 
 type ControlActivities = ReturnType<typeof createActivities>;
 type ConnectorActivities = ReturnType<typeof createConnectorActivities>;
 
-// The re-check reads local facts (registry, kill switch): a local activity, retried briefly, then the request fails closed.
+// The re-check reads local facts (registry, kill switch): a local activity, retried briefly; the workflow then retries
+// it with backoff for the request's re-check window before it fails closed.
 const { recheckBeforeExecution } = proxyLocalActivities<ControlActivities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 5 },
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3 },
 });
 
 const NOTIFY_TIMEOUT_MS = 10 * 60 * 1000;
+/** The re-check window of requests whose input does not carry one. */
+const DEFAULT_RECHECK_WINDOW_MS = 10 * 60 * 1000;
+const RECHECK_MAX_BACKOFF_MS = 60_000;
 
 // The outcome notice is the workflow's last step: a local activity keeps it in the final workflow task instead of a
 // round trip through the server, and it retries with backoff like any activity.
@@ -54,88 +81,47 @@ const outcomeActivities = proxyLocalActivities<ControlActivities>({
 export async function actionRequestWorkflow(input: ActionRequestInput): Promise<ActionRequestState> {
   const startedMs = Date.now();
   const requirements = input.decision.approvals;
-  const escalated = new Set<string>();
-  const acceptedApprovers: string[] = [];
-  // Slack user groups attested with each accepted approval, limited to those the requirements list.
-  const attestedUsergroups = new Map<string, string[]>();
+  const lc: Lifecycle = createLifecycle(input);
+  const { state } = lc;
   let notificationRefs: NotificationRef[] = [];
-  let progressDirty = false;
-
-  const expireAfterMs = requirements.length > 0 ? Math.min(...requirements.map((r) => r.expireAfterMs)) : undefined;
-  const state: ActionRequestState = {
-    requestId: input.requestId,
-    status: initialStatus(input),
-    agent: input.agent,
-    action: input.action,
-    risk: input.risk,
-    paramsHash: input.paramsHash,
-    reason: input.reason,
-    onBehalfOf: input.onBehalfOf,
-    target: input.target,
-    submittedAt: input.submittedAt,
-    decision: input.decision,
-    expiresAt: expireAfterMs !== undefined ? new Date(startedMs + expireAfterMs).toISOString() : undefined,
-    eligibleApprovers: eligibleApprovers(requirements, escalated, input.excludedApprovers),
-    requirements: requirementProgress(requirements, [], escalated),
-    approvals: [],
-    rejections: [],
-    refused: [],
-    timeline: [],
-  };
-  record(
-    'submitted',
-    `policy ${input.decision.evaluatedEffect} (${input.decision.mode}) by ${input.decision.rules.join(', ') || 'default deny'}`,
-  );
+  const now = () => new Date().toISOString();
 
   setHandler(getStateQuery, () => state);
 
-  setHandler(submitDecisionSignal, (submission: DecisionSubmission) => {
-    const received = { ...submission, receivedAt: new Date().toISOString() };
-    const refusal = authorizeDecision(
-      {
-        status: state.status,
-        paramsHash: input.paramsHash,
-        excludedApprovers: input.excludedApprovers,
-        eligibleApprovers: state.eligibleApprovers,
-        decidedBy: [...state.approvals, ...state.rejections].map((d) => d.approver),
-        eligibleUsergroups: eligibleUsergroups(requirements, escalated),
-      },
-      submission,
-    );
-    if (refusal) {
-      state.refused.push({ ...received, refusal });
-      record('decision_refused', `${submission.approver} ${submission.decision} via ${submission.channel}: ${refusal}`);
-      log.warn('Decision refused', { requestId: input.requestId, approver: submission.approver, refusal });
-      return;
-    }
-    if (submission.decision === 'reject') {
-      state.rejections.push(received);
-      record('rejected', `${submission.approver} via ${submission.channel}`);
-      setStatus('rejected');
-      return;
-    }
-    state.approvals.push(received);
-    acceptedApprovers.push(submission.approver);
-    const usergroups = eligibleUsergroups(requirements, escalated).filter((g) => submission.usergroups?.includes(g));
-    if (usergroups.length > 0) attestedUsergroups.set(submission.approver, usergroups);
-    record('approval', `${submission.approver} via ${submission.channel}`);
-    state.requirements = requirementProgress(requirements, acceptedApprovers, escalated, attestedUsergroups);
-    progressDirty = true;
-    if (state.requirements.every((r) => r.satisfied)) {
-      record('approved', 'quorum met');
-      setStatus('approved');
-    }
+  const onDecision = (submission: DecisionSubmission) => {
+    const before = state.status;
+    const refusal = applyDecision(lc, submission, now());
+    if (refusal) log.warn('Decision refused', { requestId: input.requestId, approver: submission.approver, refusal });
+    if (state.status !== before) publishSearchAttributes();
+    return refusal;
+  };
+  const onCancel = (cancel: CancelRequest) => {
+    const cancelled = applyCancel(lc, cancel, now());
+    if (cancelled) publishSearchAttributes();
+    return cancelled;
+  };
+  setHandler(submitDecisionSignal, (submission) => {
+    onDecision(submission);
   });
-
   setHandler(cancelRequestSignal, (cancel) => {
-    if (state.status !== 'pending_approval') {
-      record('cancel_refused', `${cancel.by}: status is ${state.status}`);
-      return;
-    }
-    state.cancellation = { by: cancel.by, reason: cancel.reason, at: new Date().toISOString() };
-    record('cancelled', cancel.by);
-    setStatus('cancelled');
+    onCancel(cancel);
   });
+  setHandler(
+    decideUpdate,
+    (submission) => {
+      const refusal = onDecision(submission);
+      return { accepted: refusal === undefined, ...(refusal ? { refusal } : {}), status: state.status, state };
+    },
+    { validator: validateSubmission, description: 'Approve or reject; refused attempts are recorded too.' },
+  );
+  setHandler(
+    cancelUpdate,
+    (cancel) => {
+      const cancelled = onCancel(cancel);
+      return { cancelled, status: state.status, state };
+    },
+    { validator: validateCancel, description: 'Cancel a pending request.' },
+  );
 
   // The start already set every search attribute; only the UI details are new. Workflows started before 'lean-start'
   // upserted them again here (twice for an allowed request, which went approved → executing) and told the outcome
@@ -148,36 +134,49 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (state.status === 'executing') publishSearchAttributes();
   }
 
-  if (state.status === 'denied') {
-    record('denied', input.decision.reason);
-    await notifyOutcome();
-    return state;
+  try {
+    await run();
+  } catch (err) {
+    if (isCancellation(err)) {
+      // Cancelled through Temporal (UI, CLI, batch): nothing executed on this path, so the request ends `cancelled`.
+      if (applyTemporalCancel(lc, now(), temporalCancelReason())) publishSearchAttributes();
+    } else if (patched('fail-not-throw')) {
+      applyUnexpectedFailure(lc, now(), failureSummary(err));
+      publishSearchAttributes();
+      log.error('Request failed on an unexpected error', { requestId: input.requestId, reason: failureSummary(err) });
+    } else {
+      throw err;
+    }
   }
-
-  if (state.status === 'pending_approval') {
-    await awaitDecision();
-  }
-
-  if (state.status === 'approved') {
-    setStatus('executing');
-    // Approvers see "approved, executing" while the connector runs, not the last quorum count.
-    if (requirements.length > 0 && patched('notify-approved-before-execution')) void startNotification('progress');
-  }
-
-  if (state.status === 'executing') await execute();
-
-  await notifyOutcome();
+  // The outcome is told even after a Temporal cancellation, which would otherwise refuse every new activity.
+  await CancellationScope.nonCancellable(notifyOutcome);
   return state;
 
   // --- steps -------------------------------------------------------------------------------------------------------
 
+  async function run(): Promise<void> {
+    if (state.status === 'denied') {
+      record(lc, now(), 'denied', input.decision.reason);
+      return;
+    }
+    if (state.status === 'pending_approval') await awaitDecision();
+    if (state.status === 'approved') {
+      beginExecution(lc);
+      publishSearchAttributes();
+      // Approvers see "approved, executing" while the connector runs, not the last quorum count.
+      if (requirements.length > 0 && patched('notify-approved-before-execution')) void startNotification('progress');
+    }
+    if (state.status === 'executing') await execute();
+  }
+
   async function awaitDecision(): Promise<void> {
     void startNotification('requested');
     const reminders = new Map(requirements.map((r) => [r.ruleId, r.remindAfterMs]));
-    const deadline = startedMs + (expireAfterMs ?? 0);
+    const expireAfterMs = Math.min(...requirements.map((r) => r.expireAfterMs));
+    const deadline = startedMs + expireAfterMs;
 
     while (state.status === 'pending_approval') {
-      const now = Date.now();
+      const nowMs = Date.now();
       const timers: { at: number; fire: () => void }[] = [{ at: deadline, fire: expire }];
       for (const r of requirements) {
         const progress = state.requirements.find((p) => p.ruleId === r.ruleId);
@@ -188,39 +187,35 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
             at: startedMs + nextReminder,
             fire: () => {
               reminders.set(r.ruleId, nextReminder + (r.remindAfterMs ?? 0));
-              record('reminder', r.group);
+              applyReminder(lc, now(), r.group);
               void startNotification('reminder', r.group);
             },
           });
         }
-        if (r.escalateAfterMs !== undefined && r.escalateTo && !escalated.has(r.ruleId)) {
+        const escalateTo = r.escalateTo;
+        if (r.escalateAfterMs !== undefined && escalateTo && !lc.escalated.has(r.ruleId)) {
           timers.push({
             at: startedMs + r.escalateAfterMs,
             fire: () => {
-              escalated.add(r.ruleId);
-              state.eligibleApprovers = eligibleApprovers(requirements, escalated, input.excludedApprovers);
-              state.requirements = requirementProgress(requirements, acceptedApprovers, escalated, attestedUsergroups);
-              record('escalated', `${r.group} → ${r.escalateTo}`);
+              const before = state.status;
+              applyEscalation(lc, now(), r.ruleId, r.group, escalateTo);
               publishSearchAttributes();
-              void startNotification('escalated', r.escalateTo);
-              if (state.requirements.every((p) => p.satisfied)) {
-                record('approved', 'quorum met after escalation');
-                setStatus('approved');
-              }
+              void startNotification('escalated', escalateTo);
+              if (state.status !== before) publishSearchAttributes();
             },
           });
         }
       }
       const next = timers.reduce((a, b) => (b.at < a.at ? b : a));
       const changed = await condition(
-        () => state.status !== 'pending_approval' || progressDirty,
-        Math.max(next.at - now, 1),
+        () => state.status !== 'pending_approval' || lc.progressDirty,
+        Math.max(next.at - nowMs, 1),
       );
       if (!changed && state.status === 'pending_approval') {
         next.fire();
       }
-      if (progressDirty && state.status === 'pending_approval') {
-        progressDirty = false;
+      if (lc.progressDirty && state.status === 'pending_approval') {
+        lc.progressDirty = false;
         void startNotification('progress');
       }
     }
@@ -228,26 +223,19 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   }
 
   function expire(): void {
-    record('expired');
-    setStatus('expired');
+    applyExpiry(lc, now());
+    publishSearchAttributes();
   }
 
   async function execute(): Promise<void> {
-    const recheck = await recheckBeforeExecution({
-      requestId: input.requestId,
-      agentId: input.agent.id,
-      action: input.action,
-      params: input.params,
-      paramsHash: input.paramsHash,
-      approvedParamsHashes: state.approvals.map((a) => a.paramsHash),
-    });
+    const recheck = await recheckWithinWindow();
     if (!recheck.ok) {
-      record('execution_blocked', recheck.reason);
-      state.outcome = { ok: false, summary: `Not executed: ${recheck.reason}` };
-      setStatus('failed');
+      if ('unconfirmed' in recheck) blockExecution(lc, now(), recheck.reason, STANDING_UNCONFIRMED);
+      else blockExecution(lc, now(), recheck.reason);
+      publishSearchAttributes();
       return;
     }
-    record('executing', input.connector.name);
+    recordExecutionStart(lc, now(), input.connector.name);
     const connector = proxyActivities<ConnectorActivities>({
       taskQueue: input.connector.taskQueue,
       startToCloseTimeout: input.connector.timeoutMs + 5_000,
@@ -263,24 +251,64 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     });
     let outcome: ExecutionOutcome;
     try {
-      outcome = await connector.executeConnectorAction({
-        requestId: input.requestId,
-        action: input.action,
-        connector: input.connector.name,
-        params: input.params,
-        paramsHash: input.paramsHash,
-        agentId: input.agent.id,
-        approvers: state.approvals.map((a) => a.approver),
-        policyVersion: input.decision.policyVersion,
-        ...(input.target ? { target: input.target } : {}),
-      });
+      // Once the connector may have been called, a Temporal cancellation waits for its outcome: abandoning the call
+      // would leave a request that may have executed without a record of it.
+      outcome = await CancellationScope.nonCancellable(() =>
+        connector.executeConnectorAction({
+          requestId: input.requestId,
+          action: input.action,
+          connector: input.connector.name,
+          params: input.params,
+          paramsHash: input.paramsHash,
+          agentId: input.agent.id,
+          approvers: state.approvals.map((a) => a.approver),
+          policyVersion: input.decision.policyVersion,
+          ...(input.target ? { target: input.target } : {}),
+        }),
+      );
     } catch (err) {
       const status = failureStatus(err);
       outcome = { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
     }
-    state.outcome = outcome;
-    record(outcome.ok ? 'succeeded' : 'failed', outcome.summary);
-    setStatus(outcome.ok ? 'succeeded' : 'failed');
+    finishExecution(lc, now(), outcome);
+    publishSearchAttributes();
+  }
+
+  /**
+   * The re-check, retried with backoff while it cannot run (the registry unreachable, say) for the request's window;
+   * past it the request fails closed as unconfirmed. A refusal is an answer and ends the retries at once.
+   */
+  async function recheckWithinWindow(): Promise<RecheckResult | { ok: false; reason: string; unconfirmed: true }> {
+    const windowMs = input.recheckWindowMs ?? DEFAULT_RECHECK_WINDOW_MS;
+    const started = Date.now();
+    let backoffMs = 1_000;
+    let attempt = 0;
+    for (;;) {
+      try {
+        return await recheckBeforeExecution({
+          requestId: input.requestId,
+          agentId: input.agent.id,
+          action: input.action,
+          params: input.params,
+          paramsHash: input.paramsHash,
+          approvedParamsHashes: state.approvals.map((a) => a.paramsHash),
+        });
+      } catch (err) {
+        if (isCancellation(err) || !patched('recheck-window')) throw err;
+        attempt += 1;
+        const reason = failureSummary(err);
+        if (Date.now() - started + backoffMs > windowMs) {
+          return {
+            ok: false,
+            reason: `agent standing could not be confirmed (${attempt} attempts: ${reason})`,
+            unconfirmed: true,
+          };
+        }
+        if (attempt === 1) record(lc, now(), 'recheck_retrying', reason);
+        await sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, RECHECK_MAX_BACKOFF_MS);
+      }
+    }
   }
 
   async function startNotification(kind: 'requested' | 'reminder' | 'escalated' | 'progress', group?: string) {
@@ -296,7 +324,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       else if (refs.length > 0) notificationRefs = mergeRefs(notificationRefs, refs);
     } catch (err) {
       // A notification that never lands must not lose the request: it stays decidable through the API until expiry.
-      record('notification_failed', `${kind}: ${failureSummary(err)}`);
+      record(lc, now(), 'notification_failed', `${kind}: ${failureSummary(err)}`);
     }
   }
 
@@ -307,7 +335,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       const activities = leanStart && requirements.length === 0 ? outcomeActivities : notifyActivities();
       await activities.notifyOutcome({ state, refs: notificationRefs, params: input.params });
     } catch (err) {
-      record('notification_failed', `outcome: ${failureSummary(err)}`);
+      record(lc, now(), 'notification_failed', `outcome: ${failureSummary(err)}`);
     }
   }
 
@@ -320,11 +348,6 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     });
   }
 
-  function setStatus(status: RequestStatus): void {
-    state.status = status;
-    publishSearchAttributes();
-  }
-
   function publishSearchAttributes(): void {
     upsertSearchAttributes([
       { key: SEARCH_ATTRIBUTES.status, value: state.status },
@@ -332,21 +355,28 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     ]);
     setCurrentDetails(currentDetails(state));
   }
+}
 
-  function record(event: string, detail?: string): void {
-    state.timeline.push({ at: new Date().toISOString(), event, ...(detail ? { detail } : {}) });
+/** Malformed input only; whether the decision counts is the handler's call, so refusals are recorded. */
+function validateSubmission(submission: DecisionSubmission): void {
+  const s = submission as Partial<DecisionSubmission> | null;
+  if (!s || typeof s !== 'object') throw new Error('a decision object is required');
+  if (typeof s.approver !== 'string' || s.approver.length === 0 || s.approver.length > 200) {
+    throw new Error('approver must be a non-empty string');
+  }
+  if (s.decision !== 'approve' && s.decision !== 'reject') throw new Error('decision must be approve or reject');
+  if (s.channel !== 'slack' && s.channel !== 'api' && s.channel !== 'cli') throw new Error('unknown channel');
+  if (typeof s.paramsHash !== 'string' || typeof s.at !== 'string') throw new Error('paramsHash and at are required');
+  if (s.reason !== undefined && (typeof s.reason !== 'string' || s.reason.length > 2000)) {
+    throw new Error('reason must be a string of at most 2000 characters');
   }
 }
 
-function initialStatus(input: ActionRequestInput): RequestStatus {
-  switch (input.decision.effect) {
-    case 'allow':
-      // Policy allow goes straight to executing (DESIGN.md status model); the re-check still runs first.
-      return 'executing';
-    case 'deny':
-      return 'denied';
-    case 'require_approval':
-      return 'pending_approval';
+function validateCancel(cancel: CancelRequest): void {
+  const c = cancel as Partial<CancelRequest> | null;
+  if (!c || typeof c.by !== 'string' || c.by.length === 0) throw new Error('by is required');
+  if (c.reason !== undefined && (typeof c.reason !== 'string' || c.reason.length > 2000)) {
+    throw new Error('reason must be a string of at most 2000 characters');
   }
 }
 

@@ -128,6 +128,8 @@ export function statusText(state: ActionRequestState, people: PeopleDirectory, i
     }
     case 'expired':
       return `:hourglass: *Expired* without a decision${state.expiresAt ? ` (${slackDate(state.expiresAt)})` : ''}.`;
+    case 'terminated':
+      return ':octagonal_sign: *Terminated* in Temporal; nothing further runs for this request.';
     case 'cancelled': {
       const c = state.cancellation;
       return `:no_entry_sign: *Cancelled* by ${inert.inline(c?.by ?? 'the agent', 120)}${c?.reason ? `: ${inert.inline(c.reason, 600)}` : ''}`;
@@ -295,6 +297,8 @@ function headerPrefix(state: ActionRequestState): string {
       return 'Cancelled';
     case 'denied':
       return 'Denied';
+    case 'terminated':
+      return 'Terminated';
   }
 }
 

@@ -2,7 +2,6 @@
 // createHttpApp never listens; this module owns listen and a graceful close.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Client } from '@temporalio/client';
 import type { Settings } from '../config/settings';
 import { createHttpApp } from '../http/app';
 import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
@@ -11,6 +10,7 @@ import { createReadiness } from '../http/readiness';
 import type { Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics';
 import { createRequestService, type RequestService, type RequestServiceDeps } from '../requests';
+import type { Client } from '../temporal/adapter';
 import { DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
 import type { Core } from './core';
 import type { IdentityRuntime } from './identity';
@@ -95,7 +95,6 @@ export interface RunningApi {
 /** Builds the HTTP app and listens on HOST:PORT. */
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   const { core, settings, logger, notifications } = options;
-  const taskQueues = options.taskQueues ?? DEFAULT_TASK_QUEUES;
   const runtime = options.identity;
   const app = createHttpApp({
     service: options.service,
@@ -107,10 +106,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
             identity: runtime.identity,
             adminToken: options.adminToken,
             cancelInScope: (scope, input) =>
-              runtime.identity.killSwitches.cancelInScope(options.client, scope, {
-                ...input,
-                taskQueue: taskQueues.control,
-              }),
+              runtime.identity.killSwitches.cancelInScope(options.service.temporal, scope, input),
+            cancelProgress: (id) => options.service.temporal.operation(id),
           },
           receiptJwks: () => runtime.receipts.jwks(),
           ledger: runtime.ledger,
@@ -121,9 +118,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     logger,
     metrics: options.metrics,
     readiness: createReadiness({
-      client: options.client,
-      taskQueue: taskQueues.control,
-      namespace: settings.TEMPORAL_NAMESPACE,
+      temporal: options.service.temporal,
+      ...(runtime ? { database: runtime.database } : {}),
     }),
     ...(notifications.slack ? { slack: notifications.slack } : {}),
     links: {

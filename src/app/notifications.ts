@@ -1,7 +1,7 @@
 // How approvers hear about requests, chosen from settings. This is the seam for Slack: when Slack is configured, build
 // the Slack notifier (used by the control worker) and the Bolt request handler (mounted by the API at /slack/events)
 // here; both processes call createNotifications and take the half they need.
-import type { Client } from '@temporalio/client';
+import type { Client } from '../temporal/adapter';
 import type { RequestHandler } from 'express';
 import { createSlackApp, createSlackWorkerNotifier, slackSettings } from '../../slack/app';
 import type { CountersignConfig } from '../config/schema';

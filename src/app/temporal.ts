@@ -1,10 +1,10 @@
 // Reaching Temporal: the cluster at TEMPORAL_ADDRESS, or the embedded dev server that `countersign dev` starts.
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { defaultCacheDir, type Settings } from '../config/settings';
 import { SEARCH_ATTRIBUTES } from '../contracts/names';
 import type { Logger } from '../logger';
+import { closeClient, connectClient, type Client } from '../temporal/adapter';
 import { resolveTemporalCli } from '../temporal/cli';
 import { devServerArgs, startDevServer } from '../temporal/dev-server';
 
@@ -87,15 +87,14 @@ export async function connectTemporal(options: {
   namespace: string;
   forWorkers: boolean;
 }): Promise<TemporalConnections> {
-  const connection = await Connection.connect({ address: options.address });
-  const client = new Client({ connection, namespace: options.namespace });
+  const client = await connectClient({ address: options.address, namespace: options.namespace });
   const native = options.forWorkers ? await NativeConnection.connect({ address: options.address }) : undefined;
   return {
     client,
     native,
     async close() {
       await native?.close();
-      await connection.close();
+      await closeClient(client);
     },
   };
 }

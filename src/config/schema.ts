@@ -247,6 +247,17 @@ export const configSchema = z
       .strict()
       .default({ mode: 'enforce', rules: [] }),
     signals: signalsSchema,
+    execution: z
+      .object({
+        recheckWindow: duration
+          .default(600_000)
+          .describe(
+            'How long the re-check before execution keeps retrying while the agent’s standing cannot be confirmed (registry unreachable); then the request ends `failed`, not executed (default 10m).',
+          ),
+      })
+      .strict()
+      .default({ recheckWindow: 600_000 })
+      .describe('How requests behave at execution time.'),
   })
   .strict()
   .superRefine(

@@ -1,11 +1,24 @@
-// Every signal and query of the action request workflow, defined once. Callers import these; no string names elsewhere.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ActionRequestState, CancelRequest, DecisionSubmission } from './types';
+// Every update, signal and query of the action request workflow, defined once. Callers import these; no string names
+// elsewhere.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ActionRequestState, CancelRequest, CancelResult, DecideResult, DecisionSubmission } from './types';
 
-/** An approver's approve/reject; the workflow decides whether it counts. */
+/**
+ * An approver's approve/reject. The handler authorizes it, records the attempt (accepted or refused) and answers with
+ * the verdict and the new state in the same round trip; the validator refuses only malformed input.
+ */
+export const decideUpdate = defineUpdate<DecideResult, [DecisionSubmission]>('decide');
+
+/** Ends a pending request as `cancelled` (agent or operator); refused (and recorded) once it is no longer pending. */
+export const cancelUpdate = defineUpdate<CancelResult, [CancelRequest]>('cancel');
+
+/**
+ * The durable form of a decision, for when no worker answers: Temporal keeps the signal until the workflow runs again.
+ * Used for rejections only (a rejection can never make anything run) and by workflows started before `decideUpdate`.
+ */
 export const submitDecisionSignal = defineSignal<[DecisionSubmission]>('submitDecision');
 
-/** Ends a pending request as `cancelled` (agent or operator). */
+/** The durable form of a cancellation: kill-switch batches, and workflows started before `cancelUpdate`. */
 export const cancelRequestSignal = defineSignal<[CancelRequest]>('cancelRequest');
 
 /** The full state: status, decision, approvals received and refused, timeline, outcome. */

@@ -1,7 +1,10 @@
 // Workflow-safe types shared by the API, the worker, Slack, the CLI and the tests.
 // Nothing here imports node:* or performs I/O: this module is bundled into workflow code.
 
-/** Every status a request can be in; the last six are terminal. */
+/**
+ * Every status a request can be in; the last seven are terminal. `terminated` is never set by the workflow: it is how a
+ * request reads whose workflow was terminated from Temporal (no code ran to record an end).
+ */
 export const REQUEST_STATUSES = [
   'pending_approval',
   'approved',
@@ -12,6 +15,7 @@ export const REQUEST_STATUSES = [
   'rejected',
   'expired',
   'cancelled',
+  'terminated',
 ] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
@@ -22,6 +26,7 @@ export const TERMINAL_STATUSES: readonly RequestStatus[] = [
   'rejected',
   'expired',
   'cancelled',
+  'terminated',
 ];
 
 /** True when no further transition can happen. */
@@ -174,12 +179,17 @@ export interface ActionRequestInput {
   /** Approver ids that may never decide this request (the agent's owner, the person it acts for). */
   excludedApprovers: string[];
   connector: ConnectorRef;
+  /**
+   * How long the re-check before execution keeps retrying while the agent's standing cannot be confirmed (the registry
+   * unreachable, say) before the request ends `failed`. Absent (requests started before it existed): 10 minutes.
+   */
+  recheckWindowMs?: number;
 }
 
 export type DecisionChoice = 'approve' | 'reject';
 export type DecisionChannel = 'slack' | 'api' | 'cli';
 
-/** The payload of `submitDecisionSignal`. */
+/** The payload of `decideUpdate` (and of the durable `submitDecisionSignal`). */
 export interface DecisionSubmission {
   /** The approver's person id (as in the config's approver groups). */
   approver: string;
@@ -261,10 +271,30 @@ export interface ActionRequestState {
   cancellation?: { by: string; reason?: string; at: string };
   outcome?: ExecutionOutcome;
   timeline: TimelineEntry[];
+  /**
+   * Set by the reader, never by the workflow: true when no worker answered and the state was assembled from the
+   * search attributes and memo (status current, decisions and timeline as at submit).
+   */
+  stale?: boolean;
 }
 
-/** Payload of `cancelRequestSignal`. */
+/** Payload of `cancelUpdate` (and of the durable `cancelRequestSignal`). */
 export interface CancelRequest {
   by: string;
   reason?: string;
+}
+
+/** The workflow's answer to `decideUpdate`: whether the decision counted, why not, and the state after it. */
+export interface DecideResult {
+  accepted: boolean;
+  refusal?: RefusalCode;
+  status: RequestStatus;
+  state: ActionRequestState;
+}
+
+/** The workflow's answer to `cancelUpdate`. */
+export interface CancelResult {
+  cancelled: boolean;
+  status: RequestStatus;
+  state: ActionRequestState;
 }

@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import type { Identity } from '../identity';
 import { parseKillScope, type CancelInScopeResult, type KillScope } from '../identity/kill-switch';
 import { sameSecret } from '../identity/secrets';
+import type { OperationProgress } from '../temporal/adapter';
 import { bearerToken } from './auth';
 import { callerOf, operatorActor, operatorOf } from './context';
 import {
@@ -28,8 +29,13 @@ export interface IdentityHttp {
   identity: Identity;
   /** COUNTERSIGN_ADMIN_TOKEN: creates the first operator, nothing else. */
   adminToken?: string;
-  /** Cancels the running requests in a kill switch's scope (through the Temporal client). */
-  cancelInScope(scope: KillScope, input: { by: string; reason: string }): Promise<CancelInScopeResult>;
+  /** Starts cancelling the running requests in a kill switch's scope (one Temporal operation). */
+  cancelInScope(
+    scope: KillScope,
+    input: { by: string; reason: string; switchId?: string },
+  ): Promise<CancelInScopeResult>;
+  /** Progress of such an operation; undefined when it is unknown. */
+  cancelProgress?(operationId: string): Promise<OperationProgress | undefined>;
 }
 
 /** A route registration that labels metrics with the template (see createHttpApp). */
@@ -166,13 +172,27 @@ export function registerIdentityRoutes(on: RouteRegistrar, deps: IdentityHttp): 
     const body = parseOrThrow(killSwitchRequestSchema, requireBody(req));
     const scope = parseKillScope(body);
     const { killSwitch, created } = await killSwitches.engage(scope, { reason: body.reason, by: actor });
-    // Cancelled also when the switch was already on: a retried call reaches requests that slipped in meanwhile.
-    const cancelled = await deps.cancelInScope(scope, { by: actor, reason: killSwitch.reason });
-    res.status(created ? 201 : 200).json({
+    // Cancelled also when the switch was already on: a retried call reaches requests that slipped in meanwhile. The
+    // answer comes at once; the operation drains in Temporal and its progress is read at `operation.href`.
+    const { inScope, operationId } = await deps.cancelInScope(scope, {
+      by: actor,
+      reason: killSwitch.reason,
+      switchId: killSwitch.id,
+    });
+    res.status(202).json({
       killSwitch,
       created,
-      cancelled: { matched: cancelled.matched, signalled: cancelled.signalled.length, failed: cancelled.failed },
+      inScope,
+      operation: { id: operationId, href: `/v1/kill-switches/operations/${encodeURIComponent(operationId)}` },
     });
+  });
+
+  on('get', '/kill-switches/operations/:id', async (req, res) => {
+    operatorOf(res, 'reading kill switch operations');
+    const id = String(req.params.id);
+    const progress = /^[A-Za-z0-9_-]{1,128}$/.test(id) ? await deps.cancelProgress?.(id) : undefined;
+    if (!progress) throw new AppError('not_found', 'no such kill switch operation');
+    res.json(progress);
   });
 
   on('get', '/kill-switches', async (req, res) => {

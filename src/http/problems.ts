@@ -1,9 +1,9 @@
 // One error handler for the whole API: every failure leaves as RFC 9457 problem+json and is logged exactly once,
 // without secrets and without parameters (field paths only, never field values).
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { isGrpcDeadlineError, isGrpcServiceError } from '@temporalio/client';
 import { AppError, type ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { isTemporalUnavailable } from '../temporal/adapter';
 import type { Problem } from './schemas';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -32,8 +32,21 @@ const TITLES: Record<ErrorCode, string> = {
   internal: 'Internal error',
 };
 
-// gRPC UNAVAILABLE: Temporal cannot be reached right now.
-const GRPC_UNAVAILABLE = 14;
+/** Node socket errors and PostgreSQL SQLSTATE classes that mean the database cannot be reached right now. */
+const DATABASE_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+const DATABASE_DOWN_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|database is locked|SQLITE_BUSY|SQLITE_CANTOPEN|SQLITE_IOERR/i;
 
 /** The `type` URI of a problem code. */
 export function problemType(code: ErrorCode): string {
@@ -74,7 +87,27 @@ export function toAppError(err: unknown): AppError {
       headers: { 'Retry-After': '5' },
     });
   }
+  if (isDatabaseUnavailable(err)) {
+    return new AppError('not_ready', 'the registry database is not reachable right now; try again', {
+      cause: err,
+      headers: { 'Retry-After': '5' },
+    });
+  }
   return new AppError('internal', 'internal error', { cause: err });
+}
+
+/** True for errors that mean the registry database could not be reached (not for a bad query). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    const { code, message, errors } = current as { code?: unknown; message?: unknown; errors?: unknown };
+    if (typeof code === 'string' && (DATABASE_DOWN_CODES.has(code) || code.startsWith('08'))) return true;
+    if (typeof message === 'string' && DATABASE_DOWN_MESSAGES.test(message)) return true;
+    // AggregateError (pg connecting to several addresses)
+    if (Array.isArray(errors) && errors.some((e) => isDatabaseUnavailable(e))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The problem document for an error at a request path. */
@@ -131,14 +164,4 @@ function bodyParserType(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const { type, status } = err as { type?: unknown; status?: unknown };
   return typeof type === 'string' && typeof status === 'number' ? type : undefined;
-}
-
-function isTemporalUnavailable(err: unknown): boolean {
-  if (isGrpcDeadlineError(err)) return true;
-  let current: unknown = err;
-  while (current instanceof Error) {
-    if (isGrpcServiceError(current) && Number(current.code) === GRPC_UNAVAILABLE) return true;
-    current = current.cause;
-  }
-  return false;
 }

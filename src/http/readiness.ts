@@ -1,40 +1,40 @@
-// Readiness: Temporal answers and a worker polls the control task queue. Without a worker, requests would be accepted
-// and then sit unprocessed, so the API reports not ready rather than take them.
-import type { Client } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common';
+// Readiness: Temporal answers, a worker polls the control task queue, and the registry database answers. Without a
+// worker, requests would be accepted and then sit unprocessed; without the database nobody can be authenticated; so
+// the API reports not ready rather than take them.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/schema';
+import type { TemporalAdapter } from '../temporal/adapter';
 import type { HttpDeps } from './app';
 
-// temporal.api.enums.v1 values (TASK_QUEUE_KIND_NORMAL, TASK_QUEUE_TYPE_WORKFLOW); @temporalio/proto is not a direct
-// dependency, so its enums are not imported.
-const TASK_QUEUE_KIND_NORMAL = 1;
-const TASK_QUEUE_TYPE_WORKFLOW = 1;
-const CHECK_TIMEOUT_MS = 3_000;
-/** The server keeps pollers listed for minutes after they stop; a live worker re-polls at least every ~70 s. */
-const POLLER_FRESH_MS = 2 * 60_000;
+const DATABASE_TIMEOUT_MS = 2_000;
 
-/** A readiness probe over the Temporal client. */
-export function createReadiness(opts: { client: Client; taskQueue: string; namespace: string }): HttpDeps['readiness'] {
+/** A readiness probe over the Temporal adapter and, with agent identity, the registry database. */
+export function createReadiness(opts: {
+  temporal: Pick<TemporalAdapter, 'readiness'>;
+  database?: { db: Kysely<Database> };
+}): HttpDeps['readiness'] {
   return async () => {
-    const checks: Record<string, string> = {};
-    let pollers: number;
-    try {
-      const response = await opts.client.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
-        opts.client.workflowService.describeTaskQueue({
-          namespace: opts.namespace,
-          taskQueue: { name: opts.taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
-          taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
-        }),
-      );
-      const now = Date.now();
-      pollers = (response.pollers ?? []).filter((p) => now - tsToMs(p.lastAccessTime) < POLLER_FRESH_MS).length;
-      checks.temporal = 'ok';
-    } catch (err) {
-      checks.temporal = `unreachable: ${err instanceof Error ? err.message : String(err)}`;
-      checks.worker = 'unknown';
-      return { ready: false, checks };
-    }
-    checks.worker =
-      pollers > 0 ? `ok (${pollers} poller${pollers === 1 ? '' : 's'})` : `no worker polling ${opts.taskQueue}`;
-    return { ready: pollers > 0, checks };
+    const [temporal, database] = await Promise.all([
+      opts.temporal.readiness(),
+      opts.database ? databaseCheck(opts.database.db) : Promise.resolve(undefined),
+    ]);
+    const checks: Record<string, string> = { temporal: temporal.temporal, worker: temporal.worker };
+    if (database !== undefined) checks.database = database;
+    return { ready: temporal.ready && (database === undefined || database === 'ok'), checks };
   };
+}
+
+/** `select 1`, bounded: a database that hangs reads as down. */
+export async function databaseCheck(db: Kysely<Database>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('unreachable: no answer within 2 s'), DATABASE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([sql`select 1`.execute(db).then(() => 'ok'), timeout]);
+  } catch (err) {
+    return `unreachable: ${err instanceof Error ? err.message.split('\n')[0]?.slice(0, 200) : 'error'}`;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,12 +1,9 @@
 // The kill switch: stop one agent, one action (or a family, `payments.*`), one agent's action, or everything, at once.
 // New requests in scope are refused with the reason; the execution re-check refuses while it is on; and every running
-// request in scope is found through the search attributes and sent cancelRequestSignal. Who pulled it, why and when
-// stays recorded, also after it is lifted.
-import type { Client } from '@temporalio/client';
+// request in scope is cancelled by one Temporal operation (a batch signal) that drains after the caller is answered.
+// Who pulled it, why and when stays recorded, also after it is lifted.
 import type { Kysely } from 'kysely';
 import type { ExecutionGuard } from '../../activities';
-import { cancelRequestSignal } from '../contracts/messages';
-import { SEARCH_ATTRIBUTES, WORKFLOW_TYPE } from '../contracts/names';
 import type { KillSwitchRow, Database } from '../db/schema';
 import { AppError } from '../errors';
 import { generateId, systemClock, type Clock } from './secrets';
@@ -29,13 +26,20 @@ export interface KillSwitch {
   liftReason?: string;
 }
 
-/** Result of cancelling the running requests in a scope. */
+/** Result of starting the cancellation of the running requests in a scope. */
 export interface CancelInScopeResult {
-  /** Requests found running in scope. */
-  matched: number;
-  /** Request ids that were signalled. */
-  signalled: string[];
-  failed: { requestId: string; error: string }[];
+  /** Requests running in scope when the switch was pulled. */
+  inScope: number;
+  /** The operation that drains them; its progress is readable until Temporal forgets it. */
+  operationId: string;
+}
+
+/** What the kill switch needs of Temporal (src/temporal/adapter.ts). */
+export interface ScopeCanceller {
+  cancelInScope(
+    scope: KillScope,
+    input: { operationId: string; by: string; reason: string },
+  ): Promise<{ operationId: string; inScope: number }>;
 }
 
 export interface KillSwitchDeps {
@@ -47,8 +51,6 @@ export interface KillSwitchDeps {
 
 const AGENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ACTION = /^[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*|\*)?$/;
-/** Statuses of running requests a switch reaches; the workflow cancels `pending_approval`, the re-check stops the rest. */
-const RUNNING_STATUSES = ['pending_approval', 'approved', 'executing'];
 
 /** Validates a scope from the CLI or API: `all` alone, or an agent and/or an action. */
 export function parseKillScope(input: { agent?: string; action?: string; all?: boolean }): KillScope {
@@ -191,44 +193,14 @@ export function createKillSwitches(deps: KillSwitchDeps) {
     /** The execution-time check (ExecutionGuard of the control activities); always reads the database. */
     guard,
 
-    /** Sends cancelRequestSignal to every running request in scope, found through CsAgent/CsAction/CsStatus. */
+    /** Starts cancelling every running request in scope; answers with how many and the operation that drains them. */
     async cancelInScope(
-      client: Client,
+      temporal: ScopeCanceller,
       scope: KillScope,
-      input: { by: string; reason: string; concurrency?: number; taskQueue?: string },
+      input: { by: string; reason: string; switchId?: string },
     ): Promise<CancelInScopeResult> {
-      const clauses = [
-        `WorkflowType = '${WORKFLOW_TYPE}'`,
-        `ExecutionStatus = 'Running'`,
-        `CsStatus IN (${RUNNING_STATUSES.map((s) => `'${s}'`).join(', ')})`,
-      ];
-      // Ids were validated by parseKillScope's patterns, which admit no quote; checked again here all the same.
-      if (scope.agentId) clauses.push(`CsAgent = '${safeLiteral(scope.agentId)}'`);
-      if (scope.action && !scope.action.endsWith('*')) clauses.push(`CsAction = '${safeLiteral(scope.action)}'`);
-      // Deployments (and test suites) sharing a namespace are told apart by their control task queue.
-      if (input.taskQueue) clauses.push(`TaskQueue = '${safeLiteral(input.taskQueue)}'`);
-      const ids: string[] = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: 500 })) {
-        const action = wf.typedSearchAttributes.get(SEARCH_ATTRIBUTES.action) ?? '';
-        const agent = wf.typedSearchAttributes.get(SEARCH_ATTRIBUTES.agent) ?? '';
-        if (scopeCovers(scope, agent, action)) ids.push(wf.workflowId);
-      }
-      const result: CancelInScopeResult = { matched: ids.length, signalled: [], failed: [] };
-      const payload = { by: input.by, reason: `kill switch: ${input.reason}` };
-      const concurrency = Math.max(1, input.concurrency ?? 16);
-      for (let i = 0; i < ids.length; i += concurrency) {
-        const batch = ids.slice(i, i + concurrency);
-        const settled = await Promise.allSettled(
-          batch.map((id) => client.workflow.getHandle(id).signal(cancelRequestSignal, payload)),
-        );
-        settled.forEach((s, j) => {
-          const requestId = batch[j] ?? '';
-          if (s.status === 'fulfilled') result.signalled.push(requestId);
-          else
-            result.failed.push({ requestId, error: s.reason instanceof Error ? s.reason.message : String(s.reason) });
-        });
-      }
-      return result;
+      const operationId = generateId(input.switchId ? `${input.switchId}_op` : 'kill_op');
+      return temporal.cancelInScope(scope, { operationId, by: input.by, reason: `kill switch: ${input.reason}` });
     },
   };
 }
@@ -250,9 +222,4 @@ function toSwitch(row: KillSwitchRow): KillSwitch {
 
 function scopeError(message: string): AppError {
   return new AppError('validation_failed', message, { errors: [{ path: 'scope', message }] });
-}
-
-function safeLiteral(value: string): string {
-  if (/['"\\]/.test(value)) throw scopeError('invalid characters in scope');
-  return value;
 }

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { temporalAnswers } from './adapter';
 import { childEnvironment } from '../config/settings';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contracts/names';
 import type { Logger } from '../logger';
@@ -71,9 +71,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       throw new Error(`the Temporal dev server exited (${child.exitCode}); is port ${options.port} in use?\n${output}`);
     }
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
+      await temporalAnswers(address);
       break;
     } catch (err) {
       if (Date.now() > deadline) {

@@ -23,6 +23,17 @@ export function prefixedTaskQueues(prefix: string): TaskQueues {
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
+/** Workflow interceptor modules every bundle of WORKFLOWS_PATH includes (the Temporal cancellation's reason). */
+export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [
+  fileURLToPath(new URL('../../workflows/cancel-reason.ts', import.meta.url)),
+];
+
+/** The options that bundle the workflows as the worker runs them (tests and benchmarks prebuild with these). */
+export const WORKFLOW_BUNDLE_OPTIONS = {
+  workflowsPath: WORKFLOWS_PATH,
+  workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+};
+
 export interface CreateWorkersOptions {
   connection: NativeConnection;
   namespace: string;
@@ -37,7 +48,10 @@ export interface CreateWorkersOptions {
   /** A prebuilt workflow bundle (tests and benchmarks build it once). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Sticky cache and concurrency overrides. */
-  tuning?: Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>;
+  tuning?: Pick<
+    WorkerOptions,
+    'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'
+  >;
 }
 
 /** Creates the workers this process runs; call `run()` on each (or `runWorkers`). */
@@ -51,7 +65,9 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: options.taskQueues.control,
-        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+        ...(options.workflowBundle
+          ? { workflowBundle: options.workflowBundle }
+          : { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } }),
         activities: createActivities(options.activityDeps),
         ...options.tuning,
       }),

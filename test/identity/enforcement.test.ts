@@ -152,14 +152,22 @@ describe('identity enforcement in the pipeline', () => {
 
     const scope = { action: 'email.send_external' };
     await identity.killSwitches.engage(scope, { reason: 'mail relay compromised', by: 'operator:erin' });
-    const result = await identity.killSwitches.cancelInScope(h.client, scope, {
+    const result = await identity.killSwitches.cancelInScope(h.service.temporal, scope, {
       by: 'operator:erin',
       reason: 'mail relay compromised',
-      taskQueue: h.taskQueues.control,
     });
-    expect(result.matched).toBe(50);
-    expect(result.failed).toEqual([]);
-    expect(new Set(result.signalled)).toEqual(new Set(parked));
+    expect(result.inScope).toBe(50);
+    await expect
+      .poll(async () => (await h.service.temporal.operation(result.operationId))?.state, {
+        timeout: 30_000,
+        interval: 250,
+      })
+      .toBe('completed');
+    expect(await h.service.temporal.operation(result.operationId)).toMatchObject({
+      total: 50,
+      completed: 50,
+      failed: 0,
+    });
 
     const finals = await Promise.all(parked.map((id) => settle(id)));
     expect(finals.every((s) => s.status === 'cancelled')).toBe(true);

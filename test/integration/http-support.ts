@@ -40,10 +40,8 @@ export async function startApi(h: Harness, overrides: Partial<HttpDeps> = {}): P
             identity: identity.identity,
             adminToken: ADMIN_TOKEN,
             cancelInScope: (scope, input) =>
-              identity.identity.killSwitches.cancelInScope(h.client, scope, {
-                ...input,
-                taskQueue: h.taskQueues.control,
-              }),
+              identity.identity.killSwitches.cancelInScope(h.service.temporal, scope, input),
+            cancelProgress: (id) => h.service.temporal.operation(id),
           },
           receiptJwks: () => identity.receipts.jwks(),
         }
@@ -52,7 +50,7 @@ export async function startApi(h: Harness, overrides: Partial<HttpDeps> = {}): P
     catalog: h.catalog,
     logger: h.logger,
     metrics: h.metrics,
-    readiness: createReadiness({ client: h.client, taskQueue: h.taskQueues.control, namespace: h.namespace }),
+    readiness: createReadiness({ temporal: h.service.temporal, ...(identity ? { database: identity.database } : {}) }),
     links: { temporalUiUrl: TEMPORAL_UI_URL, namespace: h.namespace },
     ...overrides,
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/temporal/worker';
 import { startLocalTemporal } from './local-temporal';
 
 declare module 'vitest' {
@@ -19,7 +19,7 @@ let env: TestWorkflowEnvironment | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   env = await startLocalTemporal();
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const { code } = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quietLogger });
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bundle-'));
   const bundlePath = join(dir, 'workflows.js');
   writeFileSync(bundlePath, code);

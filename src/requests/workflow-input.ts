@@ -1,0 +1,66 @@
+// What a submit hands the workflow: its one input object, and the Temporal UI's static details.
+import type { AgentRecord } from '../agents';
+import { paramsHash } from '../canonical';
+import type { ActionConfig, CountersignConfig } from '../config/schema';
+import type { ActionRequestInput, ActionTarget, PolicyDecision } from '../contracts/types';
+import { excludedApprovers } from '../directory';
+import type { TaskQueues } from '../temporal/worker';
+
+/** What an agent submits. */
+export interface SubmitBody {
+  action: string;
+  params: Record<string, unknown>;
+  reason: string;
+  onBehalfOf?: string;
+  target?: ActionTarget;
+}
+
+/** The workflow input of a request decided by policy. */
+export function workflowInput(
+  deps: { config: CountersignConfig; taskQueues: TaskQueues },
+  requestId: string,
+  agent: AgentRecord,
+  body: SubmitBody,
+  action: ActionConfig,
+  decision: PolicyDecision,
+): ActionRequestInput {
+  const connector = deps.config.connectors[action.connector];
+  return {
+    requestId,
+    agent: { id: agent.id, owner: agent.owner },
+    action: body.action,
+    risk: action.risk,
+    params: body.params,
+    paramsHash: paramsHash(body.params),
+    reason: body.reason,
+    ...(body.onBehalfOf ? { onBehalfOf: body.onBehalfOf } : {}),
+    ...(body.target ? { target: body.target } : {}),
+    submittedAt: new Date().toISOString(),
+    decision,
+    excludedApprovers: excludedApprovers(deps.config, agent.owner, body.onBehalfOf),
+    connector: {
+      name: action.connector,
+      type: connector?.type ?? 'http',
+      taskQueue: deps.taskQueues.connector(action.connector),
+      timeoutMs: connector?.timeout ?? 10_000,
+    },
+    recheckWindowMs: deps.config.execution.recheckWindow,
+  };
+}
+
+/** The Temporal UI's details of a request: facts only, never parameters. */
+export function staticDetails(input: ActionRequestInput): string {
+  const d = input.decision;
+  return [
+    `**Action:** ${input.action} (risk ${input.risk})`,
+    `**Agent:** ${input.agent.id} (owner ${input.agent.owner})${input.onBehalfOf ? `, on behalf of ${input.onBehalfOf}` : ''}`,
+    input.target
+      ? `**Target:** ${[input.target.system, input.target.environment, input.target.resource].filter(Boolean).join(' / ')}`
+      : '',
+    `**Policy:** ${d.evaluatedEffect} (${d.mode}) by ${d.rules.join(', ') || 'default deny'}, version ${d.policyVersion}`,
+    d.approvals.length ? `**Approvals:** ${d.approvals.map((a) => `${a.quorum} of ${a.group}`).join(', ')}` : '',
+    `**Params hash:** ${input.paramsHash}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
