@@ -36,7 +36,7 @@ describe('HTTP API: input limits', () => {
       catalog: h.catalog,
       logger: h.logger,
       metrics: h.metrics,
-      readiness: createReadiness({ client: h.client, taskQueue: h.taskQueues.control, namespace: h.namespace }),
+      readiness: createReadiness({ temporal: h.service.temporal }),
     });
     const server = createHttpServer(app, { headerTimeoutMs: HEADER_TIMEOUT_MS, bodyTimeoutMs: BODY_TIMEOUT_MS });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
