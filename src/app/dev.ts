@@ -71,6 +71,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       address: temporal.address,
       namespace: settings.TEMPORAL_NAMESPACE,
       forWorkers: true,
+      dataConverter: runtime.dataConverter,
     });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
 
@@ -118,6 +119,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       adminToken: settings.COUNTERSIGN_ADMIN_TOKEN,
       identity: runtime,
       temporalUiUrl: temporal.uiUrl,
+      codecTrustsLoopbackUi: !settings.TEMPORAL_ADDRESS,
     });
     steps.push({ name: 'http server', run: () => api.close() });
 

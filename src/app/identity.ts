@@ -4,7 +4,10 @@
 // workers take the registry's agent directory, the kill-switch guard, the vault resolver, receipts and the recorder.
 import type { ActivityDeps } from '../../activities';
 import { createCredentialResolver, type ConnectorDeps, type CredentialResolver } from '../../activities/connectors';
+import type { DataConverter } from '@temporalio/common';
 import type { Settings } from '../config/settings';
+import { AppError } from '../errors';
+import { createDataConverter, EncryptionCodec } from '../temporal/codec';
 import { openDatabase, type DatabaseHandle } from '../db/database';
 import { createIdentity, identityOptionsFromSettings, type Identity } from '../identity';
 import { createExecutionLedger, type ExecutionLedger } from '../ledger';
@@ -33,6 +36,10 @@ export interface IdentityRuntime {
   vaultUnlocked: boolean;
   usage: UsagePolicy;
   receipts: ReceiptSigner;
+  /** The payload codec (absent only with COUNTERSIGN_PAYLOAD_ENCRYPTION=off); the API serves it at /codec. */
+  codec?: EncryptionCodec;
+  /** The data converter of every Temporal client and worker of this process. */
+  dataConverter: DataConverter;
   /** Attempts and outcomes of connector calls; the API reads which requests ended with outcome unknown. */
   ledger: ExecutionLedger;
   /** For the request service: the agent's usage and the request's signals, read by `usage.*` and `signals.*`. */
@@ -45,6 +52,7 @@ export interface IdentityRuntime {
     callHeaders: NonNullable<ConnectorDeps['callHeaders']>;
     recorder: NonNullable<ConnectorDeps['recorder']>;
     ledger: NonNullable<ConnectorDeps['ledger']>;
+    dataConverter: DataConverter;
   };
   close(): Promise<void>;
 }
@@ -61,6 +69,8 @@ export async function openIdentityRuntime(options: {
 }): Promise<IdentityRuntime> {
   const { settings, core, logger, devMode } = options;
   const keyring = await masterKeyring(settings, devMode);
+  const codec = payloadCodec(settings, keyring, logger);
+  const dataConverter = createDataConverter(codec);
   const receiptKey = await loadReceiptKey(settings);
   const database = await openDatabase({
     databaseUrl: settings.DATABASE_URL,
@@ -98,6 +108,8 @@ export async function openIdentityRuntime(options: {
       usage,
       receipts,
       ledger,
+      ...(codec ? { codec } : {}),
+      dataConverter,
       policyExtras: (agent, body) => usage.policyExtras(agent, body),
       workerDeps({ connectors, fallback }) {
         return {
@@ -111,6 +123,7 @@ export async function openIdentityRuntime(options: {
           callHeaders: (input, call) => receipts.callHeaders(input, call),
           recorder: createExecutionRecorder(usage.store),
           ledger,
+          dataConverter,
         };
       },
       close: () => database.close(),
@@ -145,6 +158,30 @@ async function resealSigningKeyIfNeeded(
     { previous: current.kid, previousProtection: current.protection, kid, protection },
     'token signing key replaced: the master key setting changed since it was made',
   );
+}
+
+/** The codec, or undefined when encryption is off; `on` without a master key refuses to start (fail closed). */
+function payloadCodec(
+  settings: Settings,
+  keyring: MasterKeyring | undefined,
+  logger: Logger,
+): EncryptionCodec | undefined {
+  if (settings.COUNTERSIGN_PAYLOAD_ENCRYPTION === 'off') {
+    logger.warn('COUNTERSIGN_PAYLOAD_ENCRYPTION=off: parameters, reasons and outcomes are stored in clear in Temporal');
+    return undefined;
+  }
+  if (!keyring) {
+    throw new AppError('config_invalid', 'payload encryption needs the vault master key', {
+      errors: [
+        {
+          path: 'COUNTERSIGN_MASTER_KEY',
+          message:
+            'set COUNTERSIGN_MASTER_KEY (or _FILE), or COUNTERSIGN_PAYLOAD_ENCRYPTION=off to store payloads in clear',
+        },
+      ],
+    });
+  }
+  return new EncryptionCodec(keyring);
 }
 
 async function masterKeyring(settings: Settings, devMode: boolean): Promise<MasterKeyring | undefined> {

@@ -35,7 +35,12 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
     warnUnsharedReceiptKey(settings, logger);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     steps.push({ name: 'identity database', run: () => runtime.close() });
-    const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: false });
+    const connections = await connectTemporal({
+      address,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      forWorkers: false,
+      dataConverter: runtime.dataConverter,
+    });
     steps.push({ name: 'temporal connection', run: () => connections.close() });
     const { service, metrics, notifications } = await createApiStack({
       settings,
@@ -88,7 +93,12 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
     warnUnsharedReceiptKey(settings, logger);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     steps.push({ name: 'identity database', run: () => runtime.close() });
-    const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: true });
+    const connections = await connectTemporal({
+      address,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      forWorkers: true,
+      dataConverter: runtime.dataConverter,
+    });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
     const notifications = await createNotifications({ settings, config: core.config, logger });
     steps.push({ name: 'notifications', run: () => notifications.close() });

@@ -1,5 +1,6 @@
 // The worker side of a process: the control worker (workflows, re-check, notifications) and the connector workers of
 // the credential domains this process holds.
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { ActivityDeps, ExecutionGuard } from '../../activities';
 import { createCredentialResolver, type ConnectorDeps, type CredentialResolver } from '../../activities/connectors';
@@ -31,6 +32,8 @@ export interface StartWorkersOptions {
   /** Told of each execution that ended with outcome unknown (the alert metric). */
   onOutcomeUnknown?: ConnectorDeps['onOutcomeUnknown'];
   taskQueues?: TaskQueues;
+  /** The payload codec's converter; the same as the client's. */
+  dataConverter?: DataConverter;
 }
 
 export interface RunningWorkers {
@@ -55,6 +58,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     config: options.core.config,
     control: options.control,
     connectors,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     activityDeps: {
       logger: options.logger,
       agents: options.agents ?? options.core.agents,

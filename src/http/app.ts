@@ -18,6 +18,7 @@ import {
   type IdentityHttp,
   type RouteRegistrar,
 } from './identity-routes';
+import { createCodecRouter, type CodecHttp } from './codec-routes';
 import { jsonBodyParser } from './input-limits';
 import { buildOpenApiDocument } from './openapi';
 import { presentRequest, presentSummary, requestPath, type LinkOptions } from './present';
@@ -48,6 +49,8 @@ export interface HttpDeps {
    * agents, credentials, kill switches and operators. Without it, only the request routes are served.
    */
   identity?: IdentityHttp;
+  /** The payload codec server at /codec (Temporal's remote codec protocol), for operators. */
+  codec?: CodecHttp;
   /** The execution ledger: list entries of failed requests say when their outcome is unknown. */
   ledger?: Pick<ExecutionLedger, 'unknownOutcomes'>;
   /** The public keys of approval receipts, served at /.well-known/receipt-jwks.json for downstream verifiers. */
@@ -96,6 +99,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   app.use(createPublicIdentityRouter({ identity: deps.identity, receiptJwks: deps.receiptJwks }));
+  if (deps.codec) app.use(createCodecRouter(deps.codec, deps.authenticator));
   app.use('/v1', createV1Router(deps));
   app.use(notFoundHandler());
   app.use(problemHandler(deps.logger));

@@ -19,7 +19,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common';
+import { tsToMs, type DataConverter } from '@temporalio/common';
 import { bounded, initialState } from '../contracts/lifecycle';
 import {
   cancelRequestSignal,
@@ -60,7 +60,12 @@ const RETRY_AFTER = { 'Retry-After': '5' };
 const LOCAL_DRAIN_CONCURRENCY = 32;
 
 /** Connects a client whose calls fail fast when Temporal is unreachable (a few quick retries, not twenty seconds). */
-export async function connectClient(options: { address: string; namespace: string }): Promise<Client> {
+export async function connectClient(options: {
+  address: string;
+  namespace: string;
+  /** The payload codec's converter (src/temporal/codec.ts); plain without it. */
+  dataConverter?: DataConverter;
+}): Promise<Client> {
   const connection = await Connection.connect({
     address: options.address,
     connectTimeout: '2 seconds',
@@ -70,7 +75,11 @@ export async function connectClient(options: { address: string; namespace: strin
       ),
     ],
   });
-  return new Client({ connection, namespace: options.namespace });
+  return new Client({
+    connection,
+    namespace: options.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
 }
 
 /** Resolves once a Temporal frontend answers at `address` (start-up probes). */

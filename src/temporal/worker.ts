@@ -47,6 +47,8 @@ export interface CreateWorkersOptions {
   connectorDeps?: Omit<ConnectorDeps, 'config' | 'logger'>;
   /** A prebuilt workflow bundle (tests and benchmarks build it once). */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The payload codec's converter (src/temporal/codec.ts): the same one as the process's client. */
+  dataConverter?: WorkerOptions['dataConverter'];
   /** Sticky cache and concurrency overrides. */
   tuning?: Pick<
     WorkerOptions,
@@ -64,6 +66,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       await Worker.create({
         connection: options.connection,
         namespace: options.namespace,
+        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
         taskQueue: options.taskQueues.control,
         ...(options.workflowBundle
           ? { workflowBundle: options.workflowBundle }
@@ -78,6 +81,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       await Worker.create({
         connection: options.connection,
         namespace: options.namespace,
+        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
         taskQueue: options.taskQueues.connector(name),
         activities: createConnectorActivities({
           ...options.connectorDeps,

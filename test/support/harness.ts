@@ -18,6 +18,7 @@ import { createMetrics, type Metrics } from '../../src/metrics';
 import { createLogNotifier, type Notifier } from '../../src/notifier';
 import { PolicyEngine } from '../../src/policy/engine';
 import { createRequestService, type RequestService } from '../../src/requests';
+import { createDataConverter, EncryptionCodec } from '../../src/temporal/codec';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorkers, prefixedTaskQueues, type TaskQueues } from '../../src/temporal/worker';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/receipts';
@@ -40,6 +41,10 @@ export interface HarnessOptions {
   credentials?: CredentialResolver;
   /** Start without workers (to park requests with nobody polling). */
   noWorkers?: boolean;
+  /** Another Temporal server than the shared one (host:port). */
+  temporalAddress?: string;
+  /** The payload codec (default: AES-GCM under a fresh test key); false for plain payloads. */
+  codec?: EncryptionCodec | false;
   /** Run the connector workers in this process (default true); false leaves them to another process. */
   connectorWorkers?: boolean;
   /**
@@ -87,6 +92,8 @@ export const TEST_IDENTITY_OPTIONS: IdentityOptions = {
 export interface Harness {
   config: CountersignConfig;
   client: Client;
+  /** The payload codec of the client and workers (undefined with `codec: false`). */
+  codec?: EncryptionCodec;
   namespace: string;
   service: RequestService;
   /** What an HTTP app over this harness needs besides the service. */
@@ -106,7 +113,7 @@ export interface Harness {
 
 /** Starts a harness; each call gets fresh task queues. */
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const address = inject('temporalAddress');
+  const address = options.temporalAddress ?? inject('temporalAddress');
   const bundlePath = inject('workflowBundlePath');
   const logLines: string[] = [];
   const logger = createLogger(
@@ -120,7 +127,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   );
   installTemporalRuntime(logger, 'WARN');
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  // Payloads are sealed as the product seals them, unless a test asks for plain ones.
+  const codec =
+    options.codec === false
+      ? undefined
+      : (options.codec ??
+        new EncryptionCodec(createMasterKeyring(parseMasterKey(generateMasterKey(), 'test payload key'))));
+  const dataConverter = createDataConverter(codec);
+  const client = new Client({ connection, namespace: 'default', dataConverter });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
   const identity = options.identity ? await startIdentity(options.config, options.identity, logger) : undefined;
@@ -171,6 +185,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       },
       connectorDeps,
       workflowBundle: { codePath: bundlePath },
+      dataConverter,
     });
     running = workers.map((w) => w.run());
   };
@@ -185,6 +200,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   return {
     config: options.config,
     client,
+    ...(codec ? { codec } : {}),
     namespace: 'default',
     service,
     catalog,
