@@ -9,6 +9,8 @@ import SqliteDatabase from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ActionRequestState } from '../../src/contracts/types';
 import { createExecutionLedger } from '../../src/ledger';
+import { EncryptionCodec } from '../../src/temporal/codec';
+import { createMasterKeyring, generateMasterKey, parseMasterKey } from '../../src/vault';
 import type { Caller } from '../../src/requests';
 import { TEST_AGENT_KEY, testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
@@ -74,9 +76,9 @@ describe('execution ledger: idempotency none', () => {
       async () => target.callsFor(state.requestId).length,
       (n) => n === 1,
     );
-    expect(h.logLines.some((l) => l.includes('"alert":"execution_outcome_unknown"') && l.includes(state.requestId))).toBe(
-      true,
-    );
+    expect(
+      h.logLines.some((l) => l.includes('"alert":"execution_outcome_unknown"') && l.includes(state.requestId)),
+    ).toBe(true);
     const ledger = createExecutionLedger(h.identity!.database.db);
     expect((await ledger.attempts(state.requestId)).map((a) => a.outcome)).toEqual(['unknown']);
 
@@ -145,7 +147,10 @@ describe('execution ledger: connection refused before sending', () => {
 describe('execution ledger: a locked SQLite database', () => {
   it('when another connection holds the write lock for 25 s during execution, then each request runs exactly once', async () => {
     const target = await startTargetServer();
-    const h = await startHarness({ config: testConfig({ targetHost: target.host, idempotency: 'none' }), identity: {} });
+    const h = await startHarness({
+      config: testConfig({ targetHost: target.host, idempotency: 'none' }),
+      identity: {},
+    });
     const locker = new SqliteDatabase(h.identity!.database.location);
     try {
       locker.exec('BEGIN IMMEDIATE');
@@ -184,6 +189,7 @@ for (const idempotency of ['none', 'key'] as const) {
     let target: TargetServer;
     let h: Harness;
     const children: ChildProcess[] = [];
+    const payloadKey = generateMasterKey();
 
     beforeAll(async () => {
       target = await startTargetServer();
@@ -191,6 +197,7 @@ for (const idempotency of ['none', 'key'] as const) {
         config: testConfig({ targetHost: target.host, idempotency }),
         identity: {},
         connectorWorkers: false,
+        codec: new EncryptionCodec(createMasterKeyring(parseMasterKey(payloadKey, 'payload key'))),
       });
     });
     afterAll(async () => {
@@ -208,6 +215,7 @@ for (const idempotency of ['none', 'key'] as const) {
           CS_TEST_SQLITE_FILE: h.identity!.database.location,
           CS_TEST_TARGET_HOST: target.host,
           CS_TEST_IDEMPOTENCY: idempotency,
+          CS_TEST_PAYLOAD_KEY: payloadKey,
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
