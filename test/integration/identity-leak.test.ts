@@ -324,7 +324,8 @@ async function openPayloads<T>(h: Harness, history: T): Promise<T> {
       Object.assign(o, opened);
       continue;
     }
-    stack.push(...(Array.isArray(v) ? (v as unknown[]) : Object.values(v)));
+    const children: unknown[] = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>);
+    stack.push(...children);
   }
   return history;
 }
