@@ -20,7 +20,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common';
+import { tsToMs, type DataConverter } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { bounded, initialState } from '../contracts/lifecycle';
 import {
@@ -64,7 +64,12 @@ const CALL_TIMEOUT_MS = 10_000;
 const LOCAL_DRAIN_CONCURRENCY = 32;
 
 /** Connects a client whose calls fail fast when Temporal is unreachable (a few quick retries, not twenty seconds). */
-export async function connectClient(options: { address: string; namespace: string }): Promise<Client> {
+export async function connectClient(options: {
+  address: string;
+  namespace: string;
+  /** The payload codec's converter (src/temporal/codec.ts); plain without it. */
+  dataConverter?: DataConverter;
+}): Promise<Client> {
   const connection = await Connection.connect({
     address: options.address,
     connectTimeout: '2 seconds',
@@ -74,7 +79,11 @@ export async function connectClient(options: { address: string; namespace: strin
       ),
     ],
   });
-  return new Client({ connection, namespace: options.namespace });
+  return new Client({
+    connection,
+    namespace: options.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
 }
 
 /** Resolves once a Temporal frontend answers at `address` (start-up probes). */

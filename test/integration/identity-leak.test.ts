@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackWorkerNotifier } from '../../slack/app';
 import { parseConfig } from '../../src/config/load';
@@ -260,7 +261,10 @@ describe('leak test: canary secrets never reach logs, histories, Slack or API an
     // redacted echo, histories hold parameters, logs hold request ids, Slack got the approval messages.
     expect(downstream.calls.some((c) => c.includes(`Bearer ${VAULT_SECRET}`))).toBe(true);
     const histories: string[] = [];
-    for (const id of requestIds) histories.push(readable(await h.client.workflow.getHandle(id).fetchHistory()));
+    // Read as an operator would through the codec: a secret must be absent from the decoded payloads, not just sealed.
+    for (const id of requestIds) {
+      histories.push(readable(await openPayloads(h, await h.client.workflow.getHandle(id).fetchHistory())));
+    }
     const historyText = histories.join('\n');
     expect(historyText).toContain('pay_leakapprove');
     expect(historyText).toContain('[redacted]');
@@ -306,4 +310,22 @@ function readable(value: unknown): string {
   };
   walk(value);
   return parts.join('\n');
+}
+
+/** The history with every sealed payload opened by the harness's codec, in place. */
+async function openPayloads<T>(h: Harness, history: T): Promise<T> {
+  const stack: unknown[] = [history];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (!v || typeof v !== 'object') continue;
+    const o = v as { metadata?: unknown; data?: unknown };
+    if (h.codec && o.metadata && o.data instanceof Uint8Array) {
+      const [opened] = await h.codec.decode([o as Payload]);
+      Object.assign(o, opened);
+      continue;
+    }
+    const children: unknown[] = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>);
+    stack.push(...children);
+  }
+  return history;
 }
