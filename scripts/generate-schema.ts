@@ -1,13 +1,19 @@
 // Regenerates what is derived from the zod schemas: the config's JSON Schema (schema/countersign.config.schema.json),
-// the published OpenAPI document (schema/openapi.json),
+// the published OpenAPI document (schema/openapi.json) and the client's types generated from it,
 // .env.example and the README's configuration table, formatted with the repository's Prettier settings so that
 // `npm run format` leaves them alone. test/unit/schema.test.ts fails when any of them is stale.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import openapiTS, { astToString } from 'openapi-typescript';
 import { format, resolveConfig } from 'prettier';
 import { CONFIG_JSON_SCHEMA_PATH, configJsonSchema } from '../src/app/config-json-schema';
-import { OPENAPI_DOCUMENT_PATH, publishedOpenApiDocument } from '../src/app/openapi-document';
+import {
+  CLIENT_TYPES_PATH,
+  OPENAPI_DOCUMENT_PATH,
+  clientTypesText,
+  publishedOpenApiDocument,
+} from '../src/app/openapi-document';
 import { envExampleText, withSettingsTable } from '../src/app/settings-docs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -21,6 +27,7 @@ async function pretty(path: string, text: string): Promise<string> {
 const files = [
   { path: CONFIG_JSON_SCHEMA_PATH, content: JSON.stringify(configJsonSchema(), null, 2), format: true },
   { path: OPENAPI_DOCUMENT_PATH, content: JSON.stringify(publishedOpenApiDocument(), null, 2), format: true },
+  { path: CLIENT_TYPES_PATH, content: await clientTypesText(openapiTS, astToString), format: true },
   { path: '.env.example', content: envExampleText(), format: false },
   ...(existsSync(readmePath)
     ? [{ path: 'README.md', content: withSettingsTable(readFileSync(readmePath, 'utf8')), format: true }]

@@ -263,7 +263,7 @@ export function resultOf(request: ActionRequestResource): CallToolResult {
       : {}),
     links: request.links,
   };
-  const failed = ['failed', 'denied', 'rejected', 'expired', 'cancelled', 'terminated'].includes(request.status);
+  const failed = ['failed', 'denied', 'rejected', 'expired', 'cancelled'].includes(request.status);
   return {
     content: [{ type: 'text', text: describe(request) }],
     structuredContent: structured,

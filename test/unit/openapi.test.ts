@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { OPENAPI_DOCUMENT_PATH, publishedOpenApiDocument } from '../../src/app/openapi-document';
+import openapiTS, { astToString } from 'openapi-typescript';
+import { format, resolveConfig } from 'prettier';
+import {
+  CLIENT_TYPES_PATH,
+  OPENAPI_DOCUMENT_PATH,
+  clientTypesText,
+  publishedOpenApiDocument,
+} from '../../src/app/openapi-document';
 import { ERROR_CODES } from '../../src/errors';
 import { createResponseValidator } from '../support/openapi-validator';
 
@@ -28,6 +35,15 @@ describe('the OpenAPI document, as client generators read it', () => {
   it('when the routes or schemas change, then the committed schema/openapi.json must be regenerated', () => {
     const committed = JSON.parse(readFileSync(`${root}${OPENAPI_DOCUMENT_PATH}`, 'utf8')) as unknown;
     expect(committed, `${OPENAPI_DOCUMENT_PATH} is ${STALE}`).toEqual(doc);
+  });
+
+  it('when the document changes, then the client package’s generated types must be regenerated', async () => {
+    const path = `${root}${CLIENT_TYPES_PATH}`;
+    const expected = await format(await clientTypesText(openapiTS, astToString), {
+      ...((await resolveConfig(path)) ?? {}),
+      filepath: path,
+    });
+    expect(readFileSync(path, 'utf8') === expected, `${CLIENT_TYPES_PATH} is ${STALE}`).toBe(true);
   });
 
   it('when Redocly lints it with its recommended rules, then it reports no error and no warning', async () => {
