@@ -25,3 +25,4 @@ export {
   type GovernedResult,
   type GovernedToolOptions,
 } from './governed.js';
+export { signWebhook, verifyWebhook, WebhookVerificationError, type WebhookHeaders } from './webhooks.js';
