@@ -19,6 +19,7 @@ import {
   type IdentityHttp,
   type RouteRegistrar,
 } from './identity-routes';
+import { createMcpRouter } from '../mcp/http';
 import { createCodecRouter, type CodecHttp } from './codec-routes';
 import { jsonBodyParser } from './input-limits';
 import { buildOpenApiDocument } from './openapi';
@@ -109,6 +110,18 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.use(createPublicIdentityRouter({ identity: deps.identity, receiptJwks: deps.receiptJwks }));
   if (deps.codec) app.use(createCodecRouter(deps.codec, deps.authenticator));
+  app.use(
+    createMcpRouter({
+      service: deps.service,
+      config: deps.config,
+      catalog: deps.catalog,
+      authenticator: deps.authenticator,
+      tokenEndpoint: Boolean(deps.identity),
+      maxBodyBytes: MAX_BODY_BYTES,
+      ...(deps.links ? { links: deps.links } : {}),
+      ...(deps.links?.publicUrl ? { publicUrl: deps.links.publicUrl } : {}),
+    }),
+  );
   app.use('/v1', createV1Router(deps));
   app.use(notFoundHandler());
   app.use(problemHandler(deps.logger));
