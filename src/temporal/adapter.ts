@@ -21,7 +21,7 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { bounded, initialState } from '../contracts/lifecycle';
 import {
   cancelRequestSignal,
