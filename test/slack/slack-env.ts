@@ -40,7 +40,8 @@ export const FAST_SLACK: SlackTuning = {
   perChannelIntervalMs: 30,
   usergroupTtlMs: 1_000,
   confirmTimeoutMs: 10_000,
-  queryTimeoutMs: 1_500,
+  // The product's own query deadline: a shorter one reads a slow workflow task on a loaded machine as "no worker".
+  queryTimeoutMs: 5_000,
 };
 
 export interface SlackEnvOptions {
