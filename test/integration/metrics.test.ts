@@ -145,7 +145,7 @@ describe('worker metrics', () => {
       ]),
     );
     const succeeded = (await h.metrics.executions.get()).values.find((v) => v.labels.outcome === 'succeeded');
-    expect(succeeded?.value).toBeGreaterThanOrEqual(2);
+    expect(succeeded?.value).toBeGreaterThanOrEqual(1);
   });
 
   it('when people decide, then the time to the first and to the final decision is observed for their group', async () => {
