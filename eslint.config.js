@@ -4,7 +4,7 @@ import importX from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', '.countersign/**', 'bin/**', 'test/replay/histories/**', 'eslint.config.js'] },
+  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', '.countersign/**', 'bin/**', 'test/replay/histories/**', 'packages/*/dist/**', 'packages/client/src/generated/**', 'eslint.config.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -1,23 +1,27 @@
 // One error class for Node-side code. `code` is stable (clients and tests match on it); the message never holds a secret.
 
-export type ErrorCode =
-  | 'bad_request'
-  | 'malformed_json'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'idempotency_mismatch'
-  | 'unknown_action'
-  | 'invalid_params'
-  | 'validation_failed'
-  | 'decision_refused'
-  | 'rate_limited'
-  | 'not_ready'
-  | 'config_invalid'
-  | 'internal';
+/** Every stable error code, in the order the OpenAPI document lists them. */
+export const ERROR_CODES = [
+  'bad_request',
+  'malformed_json',
+  'payload_too_large',
+  'unsupported_media_type',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'idempotency_mismatch',
+  'unknown_action',
+  'invalid_params',
+  'validation_failed',
+  'decision_refused',
+  'rate_limited',
+  'not_ready',
+  'config_invalid',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,

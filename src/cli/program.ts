@@ -15,6 +15,7 @@ import { registerDoctorCommand } from './doctor-command';
 import { registerEvidenceCommands } from './evidence-commands';
 import { operatorClientFor, registerIdentityCommands } from './identity-commands';
 import { registerLoginCommands } from './login';
+import { registerMcpCommand } from './mcp-command';
 import { formatRequest, formatRequestList, processIo, type CliIo } from './output';
 import { registerPolicyReplayCommand } from './policy-replay-command';
 
@@ -258,6 +259,7 @@ export function buildProgram(io: CliIo = processIo): { command: Command; exitCod
   registerPolicyReplayCommand(policy, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
   registerDoctorCommand(program, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
   registerEvidenceCommands(program, { io, settings: getSettings, core, setExitCode: (code) => (exitCode = code) });
+  registerMcpCommand(program, { settings: getSettings });
   registerCompletionCommand(program, io);
   ensureJsonEverywhere(program);
   return { command: program, exitCode: () => exitCode };

@@ -94,6 +94,16 @@ export const settingsSchema = z.object({
     .max(60)
     .default(60)
     .describe('Lifetime of an approval receipt in seconds (at most 60).'),
+  COUNTERSIGN_URL: optionalString.describe(
+    'Base URL of the Countersign API for `countersign mcp` (default: http://127.0.0.1:$PORT).',
+  ),
+  COUNTERSIGN_CLIENT_ID: optionalString.describe('`countersign mcp`: the agent’s client id (its agent id).'),
+  COUNTERSIGN_CLIENT_SECRET: optionalString.describe(
+    '`countersign mcp`: the agent’s client secret, exchanged at /oauth/token for short-lived access tokens.',
+  ),
+  COUNTERSIGN_AGENT_TOKEN: optionalString.describe(
+    '`countersign mcp`: a bearer credential instead of client credentials (an agent API key where they are allowed).',
+  ),
   SLACK_BOT_TOKEN: optionalString.describe('Slack bot token (xoxb-…).'),
   SLACK_SIGNING_SECRET: optionalString.describe('Slack signing secret (HTTP mode).'),
   SLACK_APP_TOKEN: optionalString.describe('Slack app-level token (xapp-…): enables Socket Mode.'),

@@ -18,6 +18,7 @@ import {
   type IdentityHttp,
   type RouteRegistrar,
 } from './identity-routes';
+import { createMcpRouter } from '../mcp/http';
 import { buildOpenApiDocument } from './openapi';
 import { presentRequest, presentSummary, requestPath, type LinkOptions } from './present';
 import { notFoundHandler, pathOf, problemHandler } from './problems';
@@ -101,6 +102,18 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   app.use(createPublicIdentityRouter({ identity: deps.identity, receiptJwks: deps.receiptJwks }));
+  app.use(
+    createMcpRouter({
+      service: deps.service,
+      config: deps.config,
+      catalog: deps.catalog,
+      authenticator: deps.authenticator,
+      tokenEndpoint: Boolean(deps.identity),
+      maxBodyBytes: MAX_BODY_BYTES,
+      ...(deps.links ? { links: deps.links } : {}),
+      ...(deps.links?.publicUrl ? { publicUrl: deps.links.publicUrl } : {}),
+    }),
+  );
   app.use('/v1', createV1Router(deps));
   app.use(notFoundHandler());
   app.use(problemHandler(deps.logger));

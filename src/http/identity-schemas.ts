@@ -137,6 +137,7 @@ export const credentialInfoSchema = z
 
 export const agentChangeSchema = z.object({
   id: z.number().int(),
+  agentId: z.string().describe('The agent changed.'),
   at: z.string(),
   actor: z.string(),
   change: z.string(),

@@ -64,21 +64,31 @@ export function identityComponents(requests: Registry, responses: Registry): voi
 interface PathHelpers {
   json: (component: string) => JsonSchema;
   errors: (...statuses: number[]) => JsonSchema;
+  /** Agents or operators. */
   secured: JsonSchema;
+  /** Operators only. */
+  operatorSecured: JsonSchema;
+  /** No credential (`security: []`). */
+  open: JsonSchema;
   identity: boolean;
   receipts: boolean;
 }
 
 const COMPONENTS = '#/components/schemas/';
+const clientError = { '4XX': { $ref: '#/components/responses/P4XX' } };
 
 /** The identity paths of the document. */
 export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
-  const { json, errors, secured } = h;
+  const { json, errors, secured, operatorSecured, open } = h;
   const agentId = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Agent id.' };
+  const tagOf = (operationId: string) =>
+    /KillSwitch/.test(operationId) ? 'Kill switches' : /Operator/.test(operationId) ? 'Operators' : 'Agents';
   const operatorOnly = (summary: string, operationId: string, extra: JsonSchema) => ({
     operationId,
+    tags: [tagOf(operationId)],
     summary: `${summary} (operators)`,
-    ...secured,
+    description: `${summary}. Needs a personal operator token; the change is attributed to its owner.`,
+    ...operatorSecured,
     ...extra,
   });
   const body = (component: string, required = true) => ({ requestBody: { required, content: json(component) } });
@@ -88,8 +98,11 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
     paths['/.well-known/receipt-jwks.json'] = {
       get: {
         operationId: 'receiptJwks',
+        tags: ['Discovery'],
         summary: 'Public keys of approval receipts (Countersign-Receipt), for downstream services to verify',
-        responses: { '200': { description: 'JWKS.', content: json('JWKS') } },
+        description: 'Ed25519 keys by kid; downstream services verify the receipt a connector call carries.',
+        ...open,
+        responses: { '200': { description: 'JWKS.', content: json('JWKS') }, ...clientError },
       },
     };
   }
@@ -99,6 +112,7 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
   paths['/oauth/token'] = {
     post: {
       operationId: 'issueAccessToken',
+      tags: ['Agent auth'],
       summary: 'OAuth2 client credentials: an agent exchanges its client id and secret for a short-lived access token',
       description:
         'Client authentication by HTTP Basic (client id = agent id) or the form fields client_id and client_secret. ' +
@@ -118,8 +132,11 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
   paths['/.well-known/jwks.json'] = {
     get: {
       operationId: 'jwks',
+      tags: ['Agent auth'],
       summary: 'Public keys that sign agent access tokens (EdDSA, by kid)',
-      responses: { '200': { description: 'JWKS.', content: json('JWKS') } },
+      description: 'For resource servers that verify agent tokens themselves.',
+      ...open,
+      responses: { '200': { description: 'JWKS.', content: json('JWKS') }, ...clientError },
     },
   };
   paths['/v1/agents'] = {
@@ -230,10 +247,11 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
   paths['/v1/operators'] = {
     post: {
       operationId: 'createOperator',
+      tags: ['Operators'],
       summary: 'Create an operator and their first personal token (shown once)',
       description:
         'By an operator; or, while no operator exists, with COUNTERSIGN_ADMIN_TOKEN as the bearer (bootstrap).',
-      ...secured,
+      ...operatorSecured,
       ...body('NewOperator'),
       responses: {
         '201': { description: 'The operator’s token.', content: json('IssuedOperatorToken') },
@@ -263,7 +281,9 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
   paths['/v1/me'] = {
     get: {
       operationId: 'whoAmI',
+      tags: ['Discovery'],
       summary: 'Who the credential proves: an agent or an operator',
+      description: 'So a CLI or an agent can say who it acts as.',
       ...secured,
       responses: {
         '200': {

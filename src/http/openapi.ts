@@ -57,6 +57,11 @@ export function buildOpenApiDocument(opts: {
   })) {
     schemas[id] = component(schema);
   }
+  // A default is the server's business: generators (openapi-typescript among them) would make such fields required in
+  // request types, so request schemas name the default in prose and keep the field optional.
+  for (const id of Object.keys(z.toJSONSchema(requests, { ...options, io: 'input' }).schemas)) {
+    schemas[id] = withoutDefaults(schemas[id] ?? {}) as JsonSchema;
+  }
 
   // One variant per action: the envelope with `action` fixed and `params` bound to that action's JSON Schema.
   const envelope = schemas.ActionRequestEnvelope ?? {};
@@ -81,6 +86,8 @@ export function buildOpenApiDocument(opts: {
     };
     variants.push(`ActionRequest.${name}`);
   }
+  // With variants the bare envelope is only their template.
+  if (variants.length > 0) delete schemas.ActionRequestEnvelope;
   schemas.SubmitActionRequest =
     variants.length > 0
       ? {
@@ -94,19 +101,34 @@ export function buildOpenApiDocument(opts: {
       : { $ref: uri('ActionRequestEnvelope') };
 
   const json = (name: string) => ({ 'application/json': { schema: { $ref: uri(name) } } });
-  const problem = (description: string) => ({
+  const problem = (description: string, headers?: Record<string, JsonSchema>) => ({
     description,
+    ...(headers ? { headers } : {}),
     content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: uri('Problem') } } },
   });
+  const header = (name: string) => ({ $ref: `#/components/headers/${name}` });
   const errors = (...statuses: number[]) =>
     Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/P${s}` }]));
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^req_[0-9a-f]{32}$' } };
   const waitParam = queryParameter('wait', waitQuerySchema.shape.wait);
-  const secured = { security: [{ bearer: [] }] };
+  // Agents prove themselves with an OAuth2 access token (or an API key where allowed); operators with a personal token.
+  const secured = { security: opts.identity ? [{ agentToken: [] }, { bearer: [] }] : [{ bearer: [] }] };
+  const operatorSecured = { security: [{ bearer: [] }] };
+  const open = { security: [] };
+  const clientError = { '4XX': { $ref: '#/components/responses/P4XX' } };
   const extraPaths =
     opts.identity || opts.receipts
-      ? identityPaths({ json, errors, secured, identity: Boolean(opts.identity), receipts: Boolean(opts.receipts) })
+      ? identityPaths({
+          json,
+          errors,
+          secured,
+          operatorSecured,
+          open,
+          identity: Boolean(opts.identity),
+          receipts: Boolean(opts.receipts),
+        })
       : {};
+  const tokenUrl = `${opts.serverUrl ?? ''}/oauth/token`;
 
   return {
     openapi: '3.1.0',
@@ -114,16 +136,27 @@ export function buildOpenApiDocument(opts: {
     info: {
       title: 'Countersign',
       version: opts.version ?? '0.1.0',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       description:
         'The durable human-in-the-loop gate between AI agents and production actions. Agents submit action requests; ' +
         'policy allows, denies or asks people to approve; approved requests execute exactly once.',
     },
-    ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
+    servers: [
+      opts.serverUrl
+        ? { url: opts.serverUrl, description: 'This deployment.' }
+        : { url: '/', description: 'The server that serves this document.' },
+    ],
+    tags: TAGS.filter((t) => opts.identity || !IDENTITY_TAGS.has(t.name)),
     paths: {
       '/v1/action-requests': {
         post: {
           operationId: 'submitActionRequest',
+          tags: ['Action requests'],
           summary: 'Request an action',
+          description:
+            'Validates the envelope and the action’s parameters, decides by policy and starts the request’s durable ' +
+            'workflow (denied requests included, so the trail is complete). Send an `Idempotency-Key`: a retry with ' +
+            'the same key and body returns the same request (200) instead of starting another.',
           ...secured,
           parameters: [
             {
@@ -139,7 +172,7 @@ export function buildOpenApiDocument(opts: {
           responses: {
             '201': {
               description: 'Accepted: a new request (denied ones included).',
-              headers: { Location: { schema: { type: 'string' } } },
+              headers: { Location: { description: 'The new request.', schema: { type: 'string' } } },
               content: json('ActionRequest'),
             },
             '200': {
@@ -151,7 +184,9 @@ export function buildOpenApiDocument(opts: {
         },
         get: {
           operationId: 'listActionRequests',
+          tags: ['Action requests'],
           summary: 'List requests (an agent’s own; operators see all)',
+          description: 'Newest first, from Temporal visibility; filter by status, action and (operators) agent.',
           ...secured,
           parameters: (['status', 'agent', 'action', 'limit'] as const).map((n) =>
             queryParameter(n, listQuerySchema.shape[n]),
@@ -165,7 +200,11 @@ export function buildOpenApiDocument(opts: {
       '/v1/action-requests/{id}': {
         get: {
           operationId: 'getActionRequest',
+          tags: ['Action requests'],
           summary: 'Read a request',
+          description:
+            'The request as its workflow sees it. With `wait` the answer is held until the request is terminal or the ' +
+            'seconds pass (a long poll); call again to keep waiting.',
           ...secured,
           parameters: [idParam, waitParam],
           responses: {
@@ -181,7 +220,10 @@ export function buildOpenApiDocument(opts: {
       '/v1/action-requests/{id}/cancel': {
         post: {
           operationId: 'cancelActionRequest',
+          tags: ['Action requests'],
           summary: 'Cancel a pending request',
+          description:
+            'Its agent or an operator withdraws a request that still waits for approval; it ends `cancelled`.',
           ...secured,
           parameters: [idParam],
           requestBody: { required: false, content: json('CancelRequest') },
@@ -194,8 +236,12 @@ export function buildOpenApiDocument(opts: {
       '/v1/action-requests/{id}/decisions': {
         post: {
           operationId: 'decideActionRequest',
+          tags: ['Decisions'],
           summary: 'Approve or reject (operators)',
-          ...secured,
+          description:
+            'Records the decision of the operator whose token makes the call; the workflow checks they may decide and ' +
+            'answers with its verdict (409 `decision_refused` when it refuses).',
+          ...operatorSecured,
           parameters: [idParam],
           requestBody: { required: true, content: json('DecisionRequest') },
           responses: {
@@ -213,45 +259,145 @@ export function buildOpenApiDocument(opts: {
         },
       },
       ...extraPaths,
+      '/mcp': {
+        post: {
+          operationId: 'mcp',
+          tags: ['Agent tools'],
+          summary: 'MCP over Streamable HTTP: one tool per action the agent may request',
+          description:
+            'JSON-RPC messages of the Model Context Protocol (initialize, tools/list, tools/call…). The first answer ' +
+            'carries `Mcp-Session-Id`; send it with every later message. Authenticated with the agent’s access token; ' +
+            'a 401 names the protected-resource metadata in `WWW-Authenticate`.',
+          ...secured,
+          parameters: [
+            {
+              name: 'Mcp-Session-Id',
+              in: 'header',
+              required: false,
+              schema: { type: 'string' },
+              description: 'The session, after initialize.',
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+          },
+          responses: {
+            '200': {
+              description: 'A JSON-RPC response, or an event stream of them.',
+              headers: { 'Mcp-Session-Id': { description: 'The new session.', schema: { type: 'string' } } },
+              content: {
+                'application/json': { schema: { type: 'object', additionalProperties: true } },
+                'text/event-stream': { schema: { type: 'string' } },
+              },
+            },
+            '202': { description: 'A notification or response taken in.' },
+            ...errors(400, 401, 404, 406, 413, 415),
+          },
+        },
+      },
+      '/.well-known/oauth-protected-resource': {
+        get: {
+          operationId: 'protectedResourceMetadata',
+          tags: ['Discovery'],
+          summary: 'OAuth 2.0 protected resource metadata (RFC 9728) of the MCP endpoint',
+          description: 'Names the resource (/mcp), its authorization server and the scopes (action names).',
+          ...open,
+          responses: {
+            '200': {
+              description: 'RFC 9728 metadata.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['resource', 'authorization_servers'],
+                    properties: {
+                      resource: { type: 'string' },
+                      authorization_servers: { type: 'array', items: { type: 'string' } },
+                      bearer_methods_supported: { type: 'array', items: { type: 'string' } },
+                      scopes_supported: { type: 'array', items: { type: 'string' } },
+                    },
+                  },
+                },
+              },
+            },
+            ...clientError,
+          },
+        },
+      },
       '/openapi.json': {
-        get: { operationId: 'openapi', summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+        get: {
+          operationId: 'openapi',
+          tags: ['Discovery'],
+          summary: 'This document',
+          description: 'OpenAPI 3.1, with one request variant per catalog action (each usable as an LLM tool).',
+          ...open,
+          responses: {
+            '200': {
+              description: 'OpenAPI 3.1',
+              content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+            },
+            ...clientError,
+          },
+        },
       },
       '/healthz': {
         get: {
           operationId: 'health',
+          tags: ['Operations'],
           summary: 'Liveness',
-          responses: { '200': { description: 'Alive.', content: json('Health') } },
+          description: 'Answers while the process runs.',
+          ...open,
+          responses: { '200': { description: 'Alive.', content: json('Health') }, ...clientError },
         },
       },
       '/readyz': {
         get: {
           operationId: 'readiness',
+          tags: ['Operations'],
           summary:
             'Readiness: Temporal reachable, a worker polling, and (with agent identity) the registry database answering',
+          description:
+            'For load balancers: 503 until Temporal answers, a worker polls the control task queue and the registry database answers.',
+          ...open,
           responses: {
             '200': { description: 'Ready.', content: json('Readiness') },
             '503': { description: 'Not ready.', content: json('Readiness') },
+            ...clientError,
           },
         },
       },
       '/metrics': {
         get: {
           operationId: 'metrics',
+          tags: ['Operations'],
           summary: 'Prometheus metrics',
+          description: 'Request, decision and execution counters and latencies; pending approvals.',
+          ...open,
           responses: {
             '200': {
               description: 'Prometheus text format.',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+            ...clientError,
           },
         },
       },
     },
     components: {
       schemas,
+      headers: {
+        'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
+        'WWW-Authenticate': {
+          description:
+            'RFC 6750 Bearer challenge; `resource_metadata` names the RFC 9728 protected-resource metadata document.',
+          schema: { type: 'string' },
+        },
+      },
       responses: {
+        P4XX: problem('A client error (an unknown route or method, say).'),
         P400: problem('Bad request: malformed JSON, bad query or header.'),
-        P401: problem('Missing or unknown credential.'),
+        P401: problem('Missing or unknown credential.', { 'WWW-Authenticate': header('WWW-Authenticate') }),
         P403: problem(
           'The caller may not do this (action outside the agent’s allowed actions or token scope, a kill switch on, an ' +
             'operator-only endpoint).',
@@ -259,20 +405,43 @@ export function buildOpenApiDocument(opts: {
         P404: problem('No such request or agent (or not the caller’s).'),
         P409: problem('The request or agent is not in a state that allows this, or it exists already.'),
         P413: problem(`Body larger than 64 KiB.`),
+        P406: problem('The Accept header does not take what the endpoint answers.'),
         P415: problem('Body not application/json.'),
-        P429: problem('The agent is over its request rate; `Retry-After` says when to retry.'),
+        P429: problem('The agent is over its request rate; `Retry-After` says when to retry.', {
+          'Retry-After': header('Retry-After'),
+        }),
         P422: problem(
           'Unknown action, parameters failing the action’s schema, or an Idempotency-Key reused with another body.',
         ),
-        P503: problem('Temporal or the workers are not available; retry.'),
+        P503: problem('Temporal or the workers are not available; retry after `Retry-After` seconds.', {
+          'Retry-After': header('Retry-After'),
+        }),
       },
       securitySchemes: {
+        ...(opts.identity
+          ? {
+              agentToken: {
+                type: 'oauth2',
+                description:
+                  'Agents: OAuth2 client credentials (client id = agent id) at POST /oauth/token, for a short-lived ' +
+                  'access token sent as `Authorization: Bearer`. Scopes narrow it to some of the agent’s actions.',
+                flows: {
+                  clientCredentials: {
+                    tokenUrl,
+                    scopes: Object.fromEntries(
+                      Object.keys(opts.config.actions).map((name) => [name, `Request ${name}`]),
+                    ),
+                  },
+                },
+              },
+            }
+          : {}),
         bearer: {
           type: 'http',
           scheme: 'bearer',
           description: opts.identity
-            ? 'An agent access token from POST /oauth/token (or an API key where allowed), or a personal operator ' +
-              'token (`cs_op_…`). COUNTERSIGN_ADMIN_TOKEN only creates the first operator.'
+            ? 'A personal operator token (`cs_op_…`), or an agent API key where allowed. COUNTERSIGN_ADMIN_TOKEN only ' +
+              'creates the first operator.'
             : 'An agent API key.',
         },
         ...(opts.identity
@@ -288,6 +457,32 @@ export function buildOpenApiDocument(opts: {
     },
     'x-countersign-max-wait-seconds': MAX_WAIT_SECONDS,
   };
+}
+
+const TAGS = [
+  { name: 'Action requests', description: 'What agents ask for, and where each request stands.' },
+  { name: 'Decisions', description: 'Approvals and rejections recorded over the API (Slack is the usual place).' },
+  { name: 'Agent auth', description: 'OAuth2 client credentials for agents, and the keys that verify their tokens.' },
+  { name: 'Agents', description: 'The agent registry: owners, allowed actions, status and credentials (operators).' },
+  { name: 'Kill switches', description: 'Stop an agent, an action or everything at once (operators).' },
+  { name: 'Operators', description: 'People who run Countersign, and their personal tokens.' },
+  { name: 'Agent tools', description: 'The Model Context Protocol server: the catalog as tools for agents.' },
+  { name: 'Discovery', description: 'Documents that describe this API and its keys.' },
+  { name: 'Operations', description: 'Probes and metrics.' },
+];
+const IDENTITY_TAGS = new Set(['Agent auth', 'Agents', 'Kill switches', 'Operators']);
+
+/** A request schema without `default`s, each named in its description instead (see buildOpenApiDocument). */
+function withoutDefaults(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutDefaults);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (k !== 'default') out[k] = withoutDefaults(v);
+  if ('default' in value) {
+    const note = `Default: ${JSON.stringify(value.default)}.`;
+    out.description = typeof out.description === 'string' ? `${out.description} ${note}` : note;
+  }
+  return out;
 }
 
 function queryParameter(name: string, schema: z.ZodType): JsonSchema {

@@ -2,7 +2,7 @@
 // generated from them, so the document cannot drift from what the API does.
 import { z } from 'zod';
 import { REQUEST_STATUSES, RISK_TIERS } from '../contracts/types';
-import { AppError, formatPath, type ErrorCode } from '../errors';
+import { AppError, ERROR_CODES, formatPath, type ErrorCode } from '../errors';
 import { MAX_WAIT_SECONDS } from '../requests';
 
 const ref = z.string().min(1).max(128);
@@ -183,7 +183,7 @@ export const problemSchema = z
     status: z.number().int(),
     detail: z.string(),
     instance: z.string().describe('The request path.'),
-    code: z.string().describe('Stable error code clients can match on.'),
+    code: z.enum(ERROR_CODES).describe('Stable error code clients can match on.'),
     errors: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .describe('Every problem, with its field path.'),

@@ -8,6 +8,7 @@ import { createReadiness } from '../../src/http/readiness';
 import type { ActionRequestResource, ActionRequestSummaryResource, Problem } from '../../src/http/schemas';
 import { requestIdFor } from '../../src/requests';
 import type { Harness } from '../support/harness';
+import { createResponseValidator, type ResponseValidator } from '../support/openapi-validator';
 
 /** The bootstrap token the API is started with (it only creates the first operator). */
 export const ADMIN_TOKEN = 'cs_test_admin_token_5f1e2d';
@@ -106,7 +107,30 @@ export async function call<T = unknown>(
   const text = await res.text();
   // /metrics answers text; only JSON media types are parsed.
   const json = (/json/.test(res.headers.get('content-type') ?? '') && text ? JSON.parse(text) : undefined) as T;
+  const issues = (await validatorFor(api)).check({
+    method,
+    path: path.split('?')[0] ?? path,
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    json,
+    text,
+  });
+  if (issues.length > 0) throw new Error(`the answer departs from /openapi.json:\n${issues.join('\n')}\n${text}`);
   return { status: res.status, headers: res.headers, text, json };
+}
+
+const validators = new WeakMap<Api, Promise<ResponseValidator>>();
+
+/** The validator over the document this API serves (fetched once per API). */
+function validatorFor(api: Api): Promise<ResponseValidator> {
+  let validator = validators.get(api);
+  if (!validator) {
+    validator = fetch(`${api.url}/openapi.json`)
+      .then((res) => res.json() as Promise<Record<string, unknown>>)
+      .then(createResponseValidator);
+    validators.set(api, validator);
+  }
+  return validator;
 }
 
 /** True when a workflow exists for the agent's idempotency key (the request id derives from it). */
