@@ -50,6 +50,8 @@ export interface HarnessOptions {
 export interface HarnessIdentityOptions {
   /** sqlite (default) or postgres. */
   dialect?: Dialect;
+  /** With postgres: reach it at this URL instead of the test default (through a proxy, say). */
+  databaseUrl?: string;
   /** Overrides of the test defaults (no caches, a generous default rate, API keys allowed). */
   options?: Partial<IdentityOptions>;
   /** Vault secrets to store before the workers start (a master key is generated). */
@@ -212,7 +214,7 @@ async function startIdentity(
   options: HarnessIdentityOptions,
   logger: Logger,
 ): Promise<HarnessIdentity> {
-  const database = await openTestDatabase(options.dialect ?? 'sqlite');
+  const database = await openTestDatabase(options.dialect ?? 'sqlite', options.databaseUrl);
   const usage = createUsagePolicy({ config, db: database.db, logger });
   const identity = await createIdentity({
     db: database.db,
