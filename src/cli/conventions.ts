@@ -104,7 +104,7 @@ export function describeError(err: unknown): CliErrorReport {
   }
   if (err instanceof OperatorApiError) {
     const code = typeof err.problem?.code === 'string' ? err.problem.code : undefined;
-    const exitCode = (code && BY_APP_CODE[code as ErrorCode]) || byStatus(err.status);
+    const exitCode = (code && BY_APP_CODE[code]) || byStatus(err.status);
     return {
       code: code ?? (err.status === 0 ? 'unreachable' : `http_${err.status}`),
       message: err.message,

@@ -146,7 +146,7 @@ execution:
       expect(final.status).toBe('failed');
       expect((await handle.describe()).status.name).toBe('COMPLETED');
       expect(target.callsFor(id)).toHaveLength(0);
-      expect(target.received).toBe(0);
+      expect(target.calls).toHaveLength(0);
       // The database's password reaches neither the record nor the logs.
       const password = decodeURIComponent(new URL(postgresUrl).password);
       if (password) {
