@@ -1516,6 +1516,7 @@ export interface operations {
       };
       400: components['responses']['P400'];
       401: components['responses']['P401'];
+      503: components['responses']['P503'];
     };
   };
   submitActionRequest: {
@@ -1697,6 +1698,7 @@ export interface operations {
       400: components['responses']['P400'];
       401: components['responses']['P401'];
       403: components['responses']['P403'];
+      503: components['responses']['P503'];
     };
   };
   createAgent: {
@@ -1727,6 +1729,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   getAgent: {
@@ -1753,6 +1756,7 @@ export interface operations {
       401: components['responses']['P401'];
       403: components['responses']['P403'];
       404: components['responses']['P404'];
+      503: components['responses']['P503'];
     };
   };
   updateAgent: {
@@ -1787,6 +1791,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   rotateCredentials: {
@@ -1821,6 +1826,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   decommissionAgent: {
@@ -1855,6 +1861,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   resumeAgent: {
@@ -1889,6 +1896,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   suspendAgent: {
@@ -1923,6 +1931,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   listKillSwitches: {
@@ -1949,6 +1958,7 @@ export interface operations {
       400: components['responses']['P400'];
       401: components['responses']['P401'];
       403: components['responses']['P403'];
+      503: components['responses']['P503'];
     };
   };
   engageKillSwitch: {
@@ -2009,6 +2019,7 @@ export interface operations {
       404: components['responses']['P404'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   getKillSwitchOperation: {
@@ -2060,6 +2071,7 @@ export interface operations {
         };
       };
       401: components['responses']['P401'];
+      503: components['responses']['P503'];
     };
   };
   revokeOperatorToken: {
@@ -2083,6 +2095,7 @@ export interface operations {
       401: components['responses']['P401'];
       403: components['responses']['P403'];
       404: components['responses']['P404'];
+      503: components['responses']['P503'];
     };
   };
   listOperators: {
@@ -2105,6 +2118,7 @@ export interface operations {
       };
       401: components['responses']['P401'];
       403: components['responses']['P403'];
+      503: components['responses']['P503'];
     };
   };
   createOperator: {
@@ -2135,6 +2149,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   issueOperatorToken: {
@@ -2168,6 +2183,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
 }
