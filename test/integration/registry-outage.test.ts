@@ -3,7 +3,6 @@
 // closed after the request's re-check window and nothing executes; submit answers 503 with Retry-After and /readyz is
 // not ready while it is down, and submit works again once it is back.
 import { randomUUID } from 'node:crypto';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings';
 import { STANDING_UNCONFIRMED } from '../../src/contracts/lifecycle';
@@ -12,62 +11,21 @@ import type { ActionRequestState } from '../../src/contracts/types';
 import { TEST_AGENT_KEY, testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { postgresUnavailable, postgresUrl } from '../identity/databases';
 import { largeRefund, smallRefund } from './identity-support';
 import { call, eventually, startApi, type ActionRequestResource, type Api, type Problem } from './http-support';
 
 type Readiness = { ready: boolean; checks: Record<string, string> };
 
-/** A TCP proxy on 127.0.0.1 in front of PostgreSQL that can be stopped (all sockets destroyed, port closed) and started. */
-interface DatabaseProxy {
-  /** The database URL with the proxy's host and port. */
-  url: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function startDatabaseProxy(upstreamUrl: string): Promise<DatabaseProxy> {
+/** PostgreSQL behind a stoppable proxy, with the database URL that goes through it. */
+async function startDatabaseProxy(upstreamUrl: string): Promise<TcpProxy & { url: string }> {
   const upstream = new URL(upstreamUrl);
-  const upstreamPort = Number(upstream.port || '5432');
-  const sockets = new Set<Socket>();
-  const track = (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  };
-  const onConnection = (client: Socket) => {
-    const server = connect(upstreamPort, upstream.hostname);
-    track(client);
-    track(server);
-    client.on('error', () => server.destroy());
-    server.on('error', () => client.destroy());
-    client.pipe(server);
-    server.pipe(client);
-  };
-  let listener: Server | undefined;
-  let port = 0;
-  const start = async () => {
-    const s = createServer(onConnection);
-    await new Promise<void>((resolve, reject) => {
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve());
-    });
-    port = (s.address() as AddressInfo).port;
-    listener = s;
-  };
-  const stop = async () => {
-    const s = listener;
-    listener = undefined;
-    const closed = s ? new Promise((resolve) => s.close(resolve)) : Promise.resolve();
-    for (const socket of sockets) socket.destroy();
-    sockets.clear();
-    await closed;
-  };
-  await start();
+  const proxy = await startTcpProxy({ host: upstream.hostname, port: Number(upstream.port || '5432') });
   const url = new URL(upstreamUrl);
   url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return { url: url.toString(), start, stop, close: stop };
+  url.port = String(proxy.port);
+  return Object.assign(proxy, { url: url.toString() });
 }
 
 const unavailable = await postgresUnavailable();
@@ -76,7 +34,7 @@ if (unavailable && !ci) process.stderr.write(`skipping registry outage suite: ${
 
 describe.skipIf(Boolean(unavailable) && !ci)('registry database outage [postgres]', () => {
   let target: TargetServer;
-  let proxy: DatabaseProxy;
+  let proxy: TcpProxy & { url: string };
   let h: Harness;
   let api: Api;
 

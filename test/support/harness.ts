@@ -2,7 +2,8 @@
 // all on task queues of the suite's own, with log lines captured for leak checks.
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../src/temporal/adapter';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ExecutionGuard } from '../../activities';
@@ -121,7 +122,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     }),
   );
   installTemporalRuntime(logger, 'WARN');
-  const connection = await Connection.connect({ address });
+  const connection = await connectTemporal({ address });
   const client = new Client({ connection, namespace: 'default' });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
