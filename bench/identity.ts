@@ -11,7 +11,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../src/temporal/adapter';
 import type { Express } from 'express';
 import { createConfigAgentDirectory } from '../src/agents';
 import { ActionCatalog } from '../src/catalog';
@@ -58,7 +59,7 @@ export async function runIdentityBench(address: string, options: { samples: numb
   const config = testConfig({ targetHost: '127.0.0.1:9' });
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-bench-identity-'));
   const database = await openDatabase({ dataDir });
-  const connection = await Connection.connect({ address });
+  const connection = await connectTemporal({ address });
   const client = new Client({ connection, namespace: 'default' });
   // No worker polls this queue: submit latency ends when the workflow has started, and idle workflows cost nothing.
   const taskQueues = prefixedTaskQueues(`bench-identity-${randomUUID().slice(0, 8)}`);

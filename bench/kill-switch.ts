@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../src/temporal/adapter';
 import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
 import { createConfigAgentDirectory, type AgentRecord } from '../src/agents';
 import { ActionCatalog } from '../src/catalog';
@@ -37,7 +38,7 @@ export async function runKillSwitchBench(address: string, options: { parked: num
   const agents = createConfigAgentDirectory(config);
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-b10-'));
   const database = await openDatabase({ dataDir });
-  const connection = await Connection.connect({ address });
+  const connection = await connectTemporal({ address });
   const client = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address });
   const service = createRequestService({

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../src/temporal/adapter';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createConfigAgentDirectory } from '../src/agents';
 import { ActionCatalog } from '../src/catalog';
@@ -44,7 +45,7 @@ export async function runPipelineBench(
   const logger = createLogger({ level: 'warn' });
   const target = await startTargetServer();
   const config = testConfig({ targetHost: target.host });
-  const connection = await Connection.connect({ address });
+  const connection = await connectTemporal({ address });
   const client = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`bench-${randomUUID().slice(0, 8)}`);

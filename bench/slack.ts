@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { connectTemporal } from '../src/temporal/adapter';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createSlackApp } from '../slack/app';
 import { ACTION_IDS } from '../slack/blocks/ids';
@@ -62,7 +63,7 @@ export async function runSlackBench(
   const target = await startTargetServer();
   const stub = await startSlackApiStub();
   const config = oneApprovalConfig(target.host);
-  const connection = await Connection.connect({ address });
+  const connection = await connectTemporal({ address });
   const client = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`bench-slack-${randomUUID().slice(0, 8)}`);

@@ -148,27 +148,27 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
         schema: { type: 'string' },
         description: agentListQuerySchema.shape[n].description,
       })),
-      responses: { '200': { description: 'Agents by id.', content: json('AgentList') }, ...errors(400, 401, 403) },
+      responses: { '200': { description: 'Agents by id.', content: json('AgentList') }, ...errors(400, 401, 403, 503) },
     }),
     post: operatorOnly('Register an agent; its first client secret is returned once', 'createAgent', {
       ...body('NewAgent'),
       responses: {
         '201': { description: 'The agent and its client credentials.', content: json('AgentCreated') },
-        ...errors(400, 401, 403, 409, 415, 422),
+        ...errors(400, 401, 403, 409, 415, 422, 503),
       },
     }),
   };
   paths['/v1/agents/{id}'] = {
     get: operatorOnly('An agent, its credentials (no secrets) and its change log', 'getAgent', {
       parameters: [agentId],
-      responses: { '200': { description: 'The agent.', content: json('AgentDetail') }, ...errors(401, 403, 404) },
+      responses: { '200': { description: 'The agent.', content: json('AgentDetail') }, ...errors(401, 403, 404, 503) },
     }),
     patch: operatorOnly('Change an agent (owner, allowed actions, risk tier, rate…)', 'updateAgent', {
       parameters: [agentId],
       ...body('AgentPatch'),
       responses: {
         '200': { description: 'The agent after the change.', content: json('Agent') },
-        ...errors(400, 401, 403, 404, 409, 415, 422),
+        ...errors(400, 401, 403, 404, 409, 415, 422, 503),
       },
     }),
   };
@@ -184,7 +184,7 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
         ...body('AgentStatusChange', false),
         responses: {
           '200': { description: 'The agent.', content: json('Agent') },
-          ...errors(400, 401, 403, 404, 409, 415, 422),
+          ...errors(400, 401, 403, 404, 409, 415, 422, 503),
         },
       }),
     };
@@ -195,7 +195,7 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
       ...body('RotateCredentials', false),
       responses: {
         '201': { description: 'The new secret, shown once.', content: json('IssuedClientSecret') },
-        ...errors(400, 401, 403, 404, 409, 415, 422),
+        ...errors(400, 401, 403, 404, 409, 415, 422, 503),
       },
     }),
   };
@@ -225,13 +225,16 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
           description: killSwitchListQuerySchema.shape.history.description,
         },
       ],
-      responses: { '200': { description: 'Switches.', content: json('KillSwitchList') }, ...errors(400, 401, 403) },
+      responses: {
+        '200': { description: 'Switches.', content: json('KillSwitchList') },
+        ...errors(400, 401, 403, 503),
+      },
     }),
     delete: operatorOnly('Lift the kill switches of exactly this scope (`countersign resume`)', 'liftKillSwitch', {
       ...body('KillSwitchLift'),
       responses: {
         '200': { description: 'The switches lifted.', content: json('KillSwitchLifted') },
-        ...errors(400, 401, 403, 404, 415, 422),
+        ...errors(400, 401, 403, 404, 415, 422, 503),
       },
     }),
   };
@@ -255,11 +258,11 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
       ...body('NewOperator'),
       responses: {
         '201': { description: 'The operator’s token.', content: json('IssuedOperatorToken') },
-        ...errors(400, 401, 403, 409, 415, 422),
+        ...errors(400, 401, 403, 409, 415, 422, 503),
       },
     },
     get: operatorOnly('List operators', 'listOperators', {
-      responses: { '200': { description: 'Operators.', content: json('OperatorList') }, ...errors(401, 403) },
+      responses: { '200': { description: 'Operators.', content: json('OperatorList') }, ...errors(401, 403, 503) },
     }),
   };
   paths['/v1/operators/{id}/tokens'] = {
@@ -268,14 +271,14 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
       ...body('NewOperatorToken', false),
       responses: {
         '201': { description: 'The token, shown once.', content: json('IssuedOperatorToken') },
-        ...errors(400, 401, 403, 404, 409, 415, 422),
+        ...errors(400, 401, 403, 404, 409, 415, 422, 503),
       },
     }),
   };
   paths['/v1/operator-tokens/{tokenId}'] = {
     delete: operatorOnly('Revoke an operator token at once', 'revokeOperatorToken', {
       parameters: [{ name: 'tokenId', in: 'path', required: true, schema: { type: 'string' } }],
-      responses: { '204': { description: 'Revoked.' }, ...errors(401, 403, 404) },
+      responses: { '204': { description: 'Revoked.' }, ...errors(401, 403, 404, 503) },
     }),
   };
   paths['/v1/me'] = {
@@ -298,7 +301,7 @@ export function identityPaths(h: PathHelpers): Record<string, JsonSchema> {
             },
           },
         },
-        ...errors(401),
+        ...errors(401, 503),
       },
     },
   };

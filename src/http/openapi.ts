@@ -193,7 +193,7 @@ export function buildOpenApiDocument(opts: {
           ),
           responses: {
             '200': { description: 'Requests, newest first.', content: json('ActionRequestList') },
-            ...errors(400, 401),
+            ...errors(400, 401, 503),
           },
         },
       },

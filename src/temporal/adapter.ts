@@ -21,6 +21,7 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import { tsToMs, type DataConverter } from '@temporalio/common';
+import { InterceptingCall, Metadata, status as grpcStatus, type Interceptor } from '@grpc/grpc-js';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { bounded, initialState } from '../contracts/lifecycle';
 import {
@@ -63,6 +64,51 @@ const CALL_TIMEOUT_MS = 10_000;
 /** Parallel signals of a cancel-in-scope drained by this process (when Temporal's batch operations are busy). */
 const LOCAL_DRAIN_CONCURRENCY = 32;
 
+/**
+ * The innermost interceptor of every connection: a call attempt made after the connection was closed (the SDK's
+ * retry interceptor schedules its next attempt on a timer, which may fire after close) fails the call with CANCELLED
+ * instead of throwing "Channel has been shut down" from that timer, which would crash the process.
+ */
+const noop = () => undefined;
+/** The call beneath a failed attempt: nothing reaches a channel. */
+const inertCall = {
+  cancelWithStatus: noop,
+  getPeer: () => '',
+  start: noop,
+  sendMessageWithContext: noop,
+  sendMessage: noop,
+  startRead: noop,
+  halfClose: noop,
+  getAuthContext: () => null,
+} as unknown as ConstructorParameters<typeof InterceptingCall>[0];
+
+export const closedConnectionGuard: Interceptor = (options, nextCall) => {
+  try {
+    return new InterceptingCall(nextCall(options));
+  } catch (err) {
+    const details = `Temporal connection closed: ${err instanceof Error ? err.message : String(err)}`;
+    return new InterceptingCall(inertCall, {
+      start: (_metadata, listener) => {
+        setImmediate(() => listener.onReceiveStatus({ code: grpcStatus.CANCELLED, details, metadata: new Metadata() }));
+      },
+      sendMessage: noop,
+      halfClose: noop,
+      cancel: noop,
+    });
+  }
+};
+
+type ConnectOptions = NonNullable<Parameters<typeof Connection.connect>[0]>;
+
+/**
+ * Connects to Temporal. `interceptors` replace the SDK's default retry interceptor (as in `Connection.connect`);
+ * the closed-connection guard always comes last, next to the channel.
+ */
+export async function connectTemporal(options: ConnectOptions & { address: string }): Promise<Connection> {
+  const outer = options.interceptors ?? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())];
+  return Connection.connect({ ...options, interceptors: [...outer, closedConnectionGuard] });
+}
+
 /** Connects a client whose calls fail fast when Temporal is unreachable (a few quick retries, not twenty seconds). */
 export async function connectClient(options: {
   address: string;
@@ -70,7 +116,7 @@ export async function connectClient(options: {
   /** The payload codec's converter (src/temporal/codec.ts); plain without it. */
   dataConverter?: DataConverter;
 }): Promise<Client> {
-  const connection = await Connection.connect({
+  const connection = await connectTemporal({
     address: options.address,
     connectTimeout: '2 seconds',
     interceptors: [
@@ -88,7 +134,7 @@ export async function connectClient(options: {
 
 /** Resolves once a Temporal frontend answers at `address` (start-up probes). */
 export async function temporalAnswers(address: string): Promise<void> {
-  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  const connection = await connectTemporal({ address, connectTimeout: 1000 });
   try {
     await connection.workflowService.getSystemInfo({});
   } finally {
@@ -754,7 +800,6 @@ async function readOne(client: Client, info: WorkflowExecutionInfo): Promise<Rec
   };
 }
 
-
 // --- metrics ----------------------------------------------------------------------------------------------------
 
 /** Longest wait for the pending-approvals listing at scrape time (a scrape must answer while Temporal is away). */
@@ -817,7 +862,7 @@ export interface TemporalCheckOptions {
 export async function checkTemporal(options: TemporalCheckOptions): Promise<TemporalCheck[]> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: options.address, connectTimeout: options.timeoutMs });
+    connection = await connectTemporal({ address: options.address, connectTimeout: options.timeoutMs });
     await connection.withDeadline(Date.now() + options.timeoutMs, () => connection.workflowService.getSystemInfo({}));
   } catch (err) {
     const why = `not checked: Temporal unreachable`;

@@ -16,7 +16,8 @@ import { openDatabase, type DatabaseHandle, type Dialect } from '../../src/db/da
 export const DEFAULT_TEST_DATABASE_URL = 'postgres://countersign:countersign@127.0.0.1:5432/countersign';
 
 const settings = loadSettings();
-const postgresUrl = settings.DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
+/** The PostgreSQL the suites use: DATABASE_URL, or the default of scripts/ci-postgres.sh. */
+export const postgresUrl = settings.DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
 let probe: Promise<string | undefined> | undefined;
 
 /** Undefined when PostgreSQL answers; otherwise why not. */
@@ -39,8 +40,11 @@ export function postgresUnavailable(): Promise<string | undefined> {
   return probe;
 }
 
-/** Opens a fresh, migrated database of the dialect; `close` removes it. */
-export async function openTestDatabase(dialect: Dialect): Promise<DatabaseHandle> {
+/**
+ * Opens a fresh, migrated database of the dialect; `close` removes it. `databaseUrl` reaches PostgreSQL another way
+ * than the test default (through a proxy, say).
+ */
+export async function openTestDatabase(dialect: Dialect, databaseUrl = postgresUrl): Promise<DatabaseHandle> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'countersign-db-'));
     const handle = await openDatabase({ dataDir: dir });
@@ -53,7 +57,7 @@ export async function openTestDatabase(dialect: Dialect): Promise<DatabaseHandle
     };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const handle = await openDatabase({ databaseUrl: postgresUrl, postgresSchema: schema });
+  const handle = await openDatabase({ databaseUrl, postgresSchema: schema });
   return {
     ...handle,
     async close() {

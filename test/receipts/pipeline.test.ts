@@ -3,7 +3,8 @@
 // budget, and the credential nowhere in logs, workflow histories or API answers.
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectTemporal } from '../../src/temporal/adapter';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createConfigAgentDirectory, type AgentRecord } from '../../src/agents';
@@ -113,7 +114,7 @@ describe('vault, receipts and budgets in the pipeline', () => {
     );
     installTemporalRuntime(logger, 'WARN');
     const address = inject('temporalAddress');
-    connection = await Connection.connect({ address });
+    connection = await connectTemporal({ address });
     client = new Client({ connection, namespace: 'default' });
     nativeConnection = await NativeConnection.connect({ address });
     const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);

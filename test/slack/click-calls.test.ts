@@ -1,7 +1,8 @@
 // What one Slack click costs Temporal: the request's state (one query) and the decision (one update), nothing more;
 // the clicker is answered from the workflow's own verdict. The App Home refresh that follows the answer is not counted.
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectTemporal } from '../../src/temporal/adapter';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACTION_IDS } from '../../slack/blocks/ids';
 import { SLACK, startSlackEnv, type SlackEnv } from './slack-env';
@@ -21,7 +22,7 @@ describe('Temporal calls per Slack click', () => {
       calls.push({ method: options.method_definition.path.split('/').at(-1) ?? '', at: Date.now() });
       return new InterceptingCall(nextCall(options));
     };
-    connection = await Connection.connect({ address: inject('temporalAddress'), interceptors: [counting] });
+    connection = await connectTemporal({ address: inject('temporalAddress'), interceptors: [counting] });
     env = await startSlackEnv({ slackTemporal: new Client({ connection, namespace: 'default' }) });
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 // The composition root's seam: Slack settings select the Slack notifier and the /slack/events handler; without them
 // approvals go through the API and CLI; a bot token without a transport is a start-up error.
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import { connectTemporal } from '../../src/temporal/adapter';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createNotifications } from '../../src/app/notifications';
 import { loadSettings } from '../../src/config/settings';
@@ -14,7 +15,7 @@ describe('notifications wiring', () => {
   let connection: Connection;
   let temporal: Client;
   beforeAll(async () => {
-    connection = await Connection.connect({ address: inject('temporalAddress') });
+    connection = await connectTemporal({ address: inject('temporalAddress') });
     temporal = new Client({ connection, namespace: 'default' });
   });
   afterAll(async () => {

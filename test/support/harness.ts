@@ -2,7 +2,8 @@
 // all on task queues of the suite's own, with log lines captured for leak checks.
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectTemporal } from '../../src/temporal/adapter';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ExecutionGuard } from '../../activities';
@@ -58,6 +59,8 @@ export interface HarnessOptions {
 export interface HarnessIdentityOptions {
   /** sqlite (default) or postgres. */
   dialect?: Dialect;
+  /** With postgres: reach it at this URL instead of the test default (through a proxy, say). */
+  databaseUrl?: string;
   /** Overrides of the test defaults (no caches, a generous default rate, API keys allowed). */
   options?: Partial<IdentityOptions>;
   /** Vault secrets to store before the workers start (a master key is generated). */
@@ -129,7 +132,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     }),
   );
   installTemporalRuntime(logger, 'WARN');
-  const connection = await Connection.connect({ address });
+  const connection = await connectTemporal({ address });
   // Payloads are sealed as the product seals them, unless a test asks for plain ones.
   const codec =
     options.codec === false
@@ -232,7 +235,7 @@ async function startIdentity(
   options: HarnessIdentityOptions,
   logger: Logger,
 ): Promise<HarnessIdentity> {
-  const database = await openTestDatabase(options.dialect ?? 'sqlite');
+  const database = await openTestDatabase(options.dialect ?? 'sqlite', options.databaseUrl);
   const usage = createUsagePolicy({ config, db: database.db, logger });
   const identity = await createIdentity({
     db: database.db,

@@ -1536,6 +1536,7 @@ export interface operations {
       };
       400: components['responses']['P400'];
       401: components['responses']['P401'];
+      503: components['responses']['P503'];
     };
   };
   submitActionRequest: {
@@ -1721,6 +1722,7 @@ export interface operations {
       400: components['responses']['P400'];
       401: components['responses']['P401'];
       403: components['responses']['P403'];
+      503: components['responses']['P503'];
     };
   };
   createAgent: {
@@ -1751,6 +1753,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   getAgent: {
@@ -1777,6 +1780,7 @@ export interface operations {
       401: components['responses']['P401'];
       403: components['responses']['P403'];
       404: components['responses']['P404'];
+      503: components['responses']['P503'];
     };
   };
   updateAgent: {
@@ -1811,6 +1815,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   rotateCredentials: {
@@ -1845,6 +1850,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   decommissionAgent: {
@@ -1879,6 +1885,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   resumeAgent: {
@@ -1913,6 +1920,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   suspendAgent: {
@@ -1947,6 +1955,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   listKillSwitches: {
@@ -1973,6 +1982,7 @@ export interface operations {
       400: components['responses']['P400'];
       401: components['responses']['P401'];
       403: components['responses']['P403'];
+      503: components['responses']['P503'];
     };
   };
   engageKillSwitch: {
@@ -2033,6 +2043,7 @@ export interface operations {
       404: components['responses']['P404'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   getKillSwitchOperation: {
@@ -2084,6 +2095,7 @@ export interface operations {
         };
       };
       401: components['responses']['P401'];
+      503: components['responses']['P503'];
     };
   };
   revokeOperatorToken: {
@@ -2107,6 +2119,7 @@ export interface operations {
       401: components['responses']['P401'];
       403: components['responses']['P403'];
       404: components['responses']['P404'];
+      503: components['responses']['P503'];
     };
   };
   listOperators: {
@@ -2129,6 +2142,7 @@ export interface operations {
       };
       401: components['responses']['P401'];
       403: components['responses']['P403'];
+      503: components['responses']['P503'];
     };
   };
   createOperator: {
@@ -2159,6 +2173,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
   issueOperatorToken: {
@@ -2192,6 +2207,7 @@ export interface operations {
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
+      503: components['responses']['P503'];
     };
   };
 }
