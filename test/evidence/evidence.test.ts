@@ -18,9 +18,8 @@ import {
 import { exportReceiptKey, generateReceiptKey, RECEIPT_HEADER, type ReceiptKey } from '../../src/receipts';
 import { runCountersign, ROOT } from '../integration/cli-run';
 import { testConfig } from '../support/config';
-import { createMasterKeyring, generateMasterKey, parseMasterKey } from '../../src/vault';
-import { EncryptionCodec } from '../../src/temporal/codec';
-import { startHarness, type Harness } from '../support/harness';
+import { generateMasterKey } from '../../src/vault';
+import { payloadCodecFor, startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
 import { finalState, refund, submit, waitForState } from '../workflows/helpers';
 
@@ -42,7 +41,7 @@ beforeAll(async () => {
     config: testConfig({ targetHost: target.host }),
     identity: {},
     // A key the CLI is given too, so the export decodes the histories as an operator's machine would.
-    codec: new EncryptionCodec(createMasterKeyring(parseMasterKey(masterKey, 'test master key'))),
+    codec: payloadCodecFor(masterKey),
   });
   key = await generateReceiptKey();
   from = new Date(Date.now() - 1000);

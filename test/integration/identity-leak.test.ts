@@ -8,13 +8,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackWorkerNotifier } from '../../slack/app';
 import { parseConfig } from '../../src/config/load';
 import type { CountersignConfig } from '../../src/config/schema';
 import { createLogger } from '../../src/logger';
 import { FAST_SLACK } from '../slack/slack-env';
+import { openPayloads, readable } from '../support/history';
 import { startHarness, type Harness } from '../support/harness';
 import { startSlackApiStub, type SlackApiStub } from '../support/slack-api-stub';
 import {
@@ -297,35 +297,4 @@ describe('leak test: canary secrets never reach logs, histories, Slack or API an
 
 function refund(tag: string, amount: number): Record<string, unknown> {
   return { action: 'payments.refund', params: { paymentId: `pay_${tag}`, amount }, reason: `refund ${tag}` };
-}
-
-/** A history as text, with every payload's bytes decoded (JSON.stringify would show them as numbers). */
-function readable(value: unknown): string {
-  const parts: string[] = [];
-  const walk = (v: unknown) => {
-    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
-    else if (typeof v === 'string') parts.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(value);
-  return parts.join('\n');
-}
-
-/** The history with every sealed payload opened by the harness's codec, in place. */
-async function openPayloads<T>(h: Harness, history: T): Promise<T> {
-  const stack: unknown[] = [history];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (!v || typeof v !== 'object') continue;
-    const o = v as { metadata?: unknown; data?: unknown };
-    if (h.codec && o.metadata && o.data instanceof Uint8Array) {
-      const [opened] = await h.codec.decode([o as Payload]);
-      Object.assign(o, opened);
-      continue;
-    }
-    const children: unknown[] = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>);
-    stack.push(...children);
-  }
-  return history;
 }

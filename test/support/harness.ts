@@ -118,6 +118,11 @@ export interface Harness {
 }
 
 /** Starts a harness; each call gets fresh task queues. */
+/** The payload codec a process given `masterKey` (COUNTERSIGN_MASTER_KEY) seals with: share the key with a CLI run. */
+export function payloadCodecFor(masterKey: string): EncryptionCodec {
+  return new EncryptionCodec(createMasterKeyring(parseMasterKey(masterKey, 'test master key')));
+}
+
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const address = options.temporalAddress ?? inject('temporalAddress');
   const bundlePath = inject('workflowBundlePath');
@@ -134,11 +139,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   installTemporalRuntime(logger, 'WARN');
   const connection = await connectTemporal({ address });
   // Payloads are sealed as the product seals them, unless a test asks for plain ones.
-  const codec =
-    options.codec === false
-      ? undefined
-      : (options.codec ??
-        new EncryptionCodec(createMasterKeyring(parseMasterKey(generateMasterKey(), 'test payload key'))));
+  const codec = options.codec === false ? undefined : (options.codec ?? payloadCodecFor(generateMasterKey()));
   const dataConverter = createDataConverter(codec);
   const client = new Client({ connection, namespace: 'default', dataConverter });
   const nativeConnection = await NativeConnection.connect({ address });
