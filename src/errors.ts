@@ -4,6 +4,10 @@
 export const ERROR_CODES = [
   'bad_request',
   'malformed_json',
+  'invalid_encoding',
+  'invalid_text',
+  'nesting_too_deep',
+  'request_timeout',
   'payload_too_large',
   'unsupported_media_type',
   'unauthorized',
@@ -26,6 +30,10 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   malformed_json: 400,
+  invalid_encoding: 400,
+  invalid_text: 422,
+  nesting_too_deep: 422,
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unauthorized: 401,

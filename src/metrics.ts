@@ -39,6 +39,8 @@ export interface Metrics {
   slackApiErrors: Counter<'method' | 'error'>;
   /** Completion webhook deliveries by outcome (delivered, failed, retrying). */
   webhookDeliveries: Counter<'outcome'>;
+  /** Executions that ended with outcome unknown (a call that may have arrived, not re-sent): alert on any increase. */
+  executionOutcomeUnknown: Counter<'connector' | 'action'>;
   observer: RequestObserver;
   /** For the control worker's outcome activity: a request reached its terminal status. */
   requestClosed(state: ActionRequestState): void;
@@ -158,6 +160,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const executionOutcomeUnknown = new Counter({
+    name: 'countersign_execution_outcome_unknown_total',
+    help: 'Executions that ended failed with outcome unknown: the call may have reached the downstream and was not re-sent.',
+    labelNames: ['connector', 'action'] as const,
+    registers: [registry],
+  });
   const observer: RequestObserver = {
     decided(action, decision, seconds) {
       actionRequests.inc({ action, outcome: decision.effect });
@@ -182,6 +190,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     finalDecisionSeconds,
     slackApiErrors,
     webhookDeliveries,
+    executionOutcomeUnknown,
     agentRefusals,
     signalsRaised,
     observer,

@@ -14,6 +14,8 @@ export interface HttpCallDeps {
   attempt: number;
   /** Extra headers (an approval receipt, say) computed per call. */
   extraHeaders?: Record<string, string>;
+  /** The clock, for Retry-After dates. */
+  now?: () => number;
 }
 
 /** Builds the URL from the template; only declared `{placeholders}` are filled, each URL-encoded. */
@@ -35,7 +37,11 @@ export function renderUrl(template: string, params: Record<string, unknown>): { 
   try {
     url = new URL(rendered);
   } catch {
-    throw ApplicationFailure.create({ type: 'ConnectorMisconfigured', message: 'URL template is not a URL', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'ConnectorMisconfigured',
+      message: 'URL template is not a URL',
+      nonRetryable: true,
+    });
   }
   return { url, used };
 }
@@ -45,7 +51,11 @@ export function hostAllowed(url: URL, allowedHosts: readonly string[]): boolean 
   return allowedHosts.includes(url.host) || allowedHosts.includes(url.hostname);
 }
 
-/** Executes one call. Network errors and 5xx throw retryable failures; 4xx fails for good. */
+/**
+ * Executes one call. Failures carry a type saying whether the call may have arrived: `DownstreamUnreachable` (not
+ * sent), `DownstreamTimeout` (may have arrived), `DownstreamBusy` (429/503, details: status and Retry-After ms),
+ * `DownstreamUnavailable` (other 5xx), `DownstreamRejected` (other non-2xx, for good).
+ */
 export async function executeHttpAction(
   input: ExecuteActionInput,
   action: ActionConfig,
@@ -55,11 +65,19 @@ export async function executeHttpAction(
 ): Promise<ExecutionOutcome> {
   const template = action.http;
   if (!template) {
-    throw ApplicationFailure.create({ type: 'ConnectorMisconfigured', message: 'action has no http template', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'ConnectorMisconfigured',
+      message: 'action has no http template',
+      nonRetryable: true,
+    });
   }
   const { url, used } = renderUrl(template.url, input.params);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw ApplicationFailure.create({ type: 'ConnectorMisconfigured', message: 'only http and https', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'ConnectorMisconfigured',
+      message: 'only http and https',
+      nonRetryable: true,
+    });
   }
   if (!hostAllowed(url, connector.allowedHosts)) {
     throw ApplicationFailure.create({
@@ -95,16 +113,35 @@ export async function executeHttpAction(
       signal: AbortSignal.timeout(connector.timeout),
     });
   } catch (err) {
-    // Network errors and timeouts retry: the downstream dedupes on Idempotency-Key.
+    const where = `${template.method} ${url.host}${url.pathname}`;
+    // Refused or unresolvable before anything was sent: safe to try again whatever the downstream does with retries.
+    if (failedBeforeSending(err)) {
+      throw ApplicationFailure.create({
+        type: 'DownstreamUnreachable',
+        message: `${where}: ${networkErrorText(err)}`,
+        nonRetryable: false,
+      });
+    }
+    // A timeout or a reset after connecting: the call may have arrived.
     throw ApplicationFailure.create({
-      type: 'DownstreamUnavailable',
-      message: `${template.method} ${url.host}${url.pathname}: ${networkErrorText(err)}`,
+      type: 'DownstreamTimeout',
+      message: `${where}: ${networkErrorText(err)}`,
       nonRetryable: false,
     });
   }
   const text = redact(await readBounded(response), credential);
   const summary = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
   // The status rides along as the failure's detail so the recorded outcome keeps it.
+  if (response.status === 429 || response.status === 503) {
+    // "Not now": the downstream declined the call without acting on it, so it is retried, after Retry-After if given.
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), deps.now?.() ?? Date.now());
+    throw ApplicationFailure.create({
+      type: 'DownstreamBusy',
+      message: summary,
+      nonRetryable: false,
+      details: retryAfterMs !== undefined ? [response.status, retryAfterMs] : [response.status],
+    });
+  }
   if (response.status >= 500) {
     throw ApplicationFailure.create({
       type: 'DownstreamUnavailable',
@@ -122,6 +159,35 @@ export async function executeHttpAction(
     });
   }
   return { ok: true, status: response.status, summary, attempts: deps.attempt };
+}
+
+/** Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, in ms from now; undefined when absent or invalid. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+// Errors raised while connecting, before a byte of the request left: the downstream cannot have acted on it.
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function failedBeforeSending(err: unknown): boolean {
+  if (!(err instanceof Error) || err.name === 'TimeoutError' || err.name === 'AbortError') return false;
+  const cause = err.cause as { code?: string; errors?: { code?: string }[] } | undefined;
+  if (cause?.code && NOT_SENT_CODES.has(cause.code)) return true;
+  // Happy eyeballs tries several addresses; refused on every one is still refused.
+  return Boolean(cause?.errors?.length && cause.errors.every((e) => e.code && NOT_SENT_CODES.has(e.code)));
 }
 
 async function readBounded(response: Response): Promise<string> {

@@ -1,11 +1,14 @@
 // The API side of a process: the request service over the Temporal client, the HTTP app, and the server that listens.
 // createHttpApp never listens; this module owns listen and a graceful close.
 import type { Server } from 'node:http';
+import type { PayloadCodec } from '@temporalio/common';
 import type { AddressInfo } from 'node:net';
 import type { SlackSharedState } from '../../slack/app';
 import type { Settings } from '../config/settings';
 import { createHttpApp } from '../http/app';
+import type { CodecHttp } from '../http/codec-routes';
 import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
+import { createHttpServer } from '../http/input-limits';
 import { createReadiness } from '../http/readiness';
 import type { Logger } from '../logger';
 import { combineObservers, createMetrics, type Metrics, type MetricsOptions } from '../metrics';
@@ -96,6 +99,8 @@ export interface StartApiOptions extends ApiServices {
   notifications: Notifications;
   temporalUiUrl?: string;
   taskQueues?: TaskQueues;
+  /** Dev mode's embedded UI: its codec calls from loopback need no operator token (it cannot send one). */
+  codecTrustsLoopbackUi?: boolean;
 }
 
 export interface RunningApi {
@@ -123,6 +128,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
             cancelProgress: (id) => options.service.temporal.operation(id),
           },
           receiptJwks: () => runtime.receipts.jwks(),
+          ledger: runtime.ledger,
+          ...(runtime.codec ? { codec: codecHttp(runtime.codec, settings, options) } : {}),
         }
       : {}),
     config: core.config,
@@ -143,8 +150,12 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(settings.PORT, settings.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = createHttpServer(app, {
+      headerTimeoutMs: settings.COUNTERSIGN_HTTP_HEADER_TIMEOUT,
+      bodyTimeoutMs: settings.COUNTERSIGN_HTTP_BODY_TIMEOUT,
+    });
     s.once('error', reject);
+    s.listen(settings.PORT, settings.HOST, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   const host = settings.HOST === '0.0.0.0' || settings.HOST === '::' ? '127.0.0.1' : settings.HOST;
@@ -162,4 +173,24 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       });
     },
   };
+}
+
+/** The codec endpoint's settings: CORS for the configured Temporal UI (or the one links point at). */
+function codecHttp(codec: PayloadCodec, settings: Settings, options: StartApiOptions): CodecHttp {
+  const origin = settings.COUNTERSIGN_CODEC_CORS_ORIGIN ?? originOf(options.temporalUiUrl);
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(settings.HOST);
+  return {
+    codec,
+    ...(origin ? { corsOrigin: origin } : {}),
+    ...(options.codecTrustsLoopbackUi && loopback ? { trustLoopbackUi: true } : {}),
+  };
+}
+
+function originOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }

@@ -80,6 +80,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       address: temporal.address,
       namespace: settings.TEMPORAL_NAMESPACE,
       forWorkers: true,
+      dataConverter: runtime.dataConverter,
     });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
 
@@ -110,6 +111,8 @@ export async function runDev(options: DevOptions): Promise<boolean> {
         connectors: Object.keys(core.config.connectors),
         fallback: createOverlayCredentialResolver(overrides),
       }),
+      onOutcomeUnknown: (input) =>
+        metrics.executionOutcomeUnknown.inc({ connector: input.connector, action: input.action }),
     });
     steps.push({ name: 'workers', run: () => workers.shutdown() });
     // A worker that dies on its own (a lost server, say) ends dev mode rather than leaving a half-running system.
@@ -132,6 +135,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       adminToken: settings.COUNTERSIGN_ADMIN_TOKEN,
       identity: runtime,
       temporalUiUrl: temporal.uiUrl,
+      codecTrustsLoopbackUi: !settings.TEMPORAL_ADDRESS,
     });
     steps.push({ name: 'http server', run: () => api.close() });
 

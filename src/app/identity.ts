@@ -4,10 +4,13 @@
 // workers take the registry's agent directory, the kill-switch guard, the vault resolver, receipts and the recorder.
 import type { ActivityDeps } from '../../activities';
 import { createCredentialResolver, type ConnectorDeps, type CredentialResolver } from '../../activities/connectors';
+import type { DataConverter } from '@temporalio/common';
 import type { Settings } from '../config/settings';
 import { AppError } from '../errors';
+import { createDataConverter, EncryptionCodec } from '../temporal/codec';
 import { openDatabase, type DatabaseHandle } from '../db/database';
 import { createIdentity, identityOptionsFromSettings, type Identity } from '../identity';
+import { createExecutionLedger, type ExecutionLedger } from '../ledger';
 import type { Logger } from '../logger';
 import { createReceiptSigner, loadReceiptKey, type ReceiptSigner } from '../receipts';
 import { createReplicaState, type ReplicaState } from '../replica-state';
@@ -24,7 +27,7 @@ import {
   type Vault,
 } from '../vault';
 import type { Core } from './core';
-import { ensureDevMasterKey } from './dev-identity';
+import { ensureDevMasterKey, existingDevMasterKey } from './dev-identity';
 
 export interface IdentityRuntime {
   database: DatabaseHandle;
@@ -36,6 +39,12 @@ export interface IdentityRuntime {
   receipts: ReceiptSigner;
   /** Rate limits, Slack replay memory and channel pacing, shared through the database with every other replica. */
   replicaState: ReplicaState;
+  /** The payload codec (absent only with COUNTERSIGN_PAYLOAD_ENCRYPTION=off); the API serves it at /codec. */
+  codec?: EncryptionCodec;
+  /** The data converter of every Temporal client and worker of this process. */
+  dataConverter: DataConverter;
+  /** Attempts and outcomes of connector calls; the API reads which requests ended with outcome unknown. */
+  ledger: ExecutionLedger;
   /** For the request service: the agent's usage and the request's signals, read by `usage.*` and `signals.*`. */
   policyExtras: NonNullable<RequestServiceDeps['policyExtras']>;
   /** The worker dependencies for the connector domains `connectors` (their vault secrets only). */
@@ -45,6 +54,8 @@ export interface IdentityRuntime {
     credentials: CredentialResolver;
     callHeaders: NonNullable<ConnectorDeps['callHeaders']>;
     recorder: NonNullable<ConnectorDeps['recorder']>;
+    ledger: NonNullable<ConnectorDeps['ledger']>;
+    dataConverter: DataConverter;
   };
   close(): Promise<void>;
 }
@@ -61,6 +72,8 @@ export async function openIdentityRuntime(options: {
 }): Promise<IdentityRuntime> {
   const { settings, core, logger, devMode } = options;
   const keyring = await masterKeyring(settings, devMode);
+  const codec = payloadCodec(settings, keyring, logger);
+  const dataConverter = createDataConverter(codec);
   const receiptKey = await loadReceiptKey(settings);
   const database = await openDatabase({
     databaseUrl: settings.DATABASE_URL,
@@ -83,6 +96,7 @@ export async function openIdentityRuntime(options: {
     });
     await prepareSigningKeys(identity, keyring ? 'vault' : 'none', logger);
     const vault = createVault({ db: database.db, ...(keyring ? { keyring } : {}) });
+    const ledger = createExecutionLedger(database.db);
     const receipts = createReceiptSigner({
       key: receiptKey,
       issuer: identityOptions.issuer,
@@ -100,6 +114,9 @@ export async function openIdentityRuntime(options: {
       usage,
       receipts,
       replicaState,
+      ledger,
+      ...(codec ? { codec } : {}),
+      dataConverter,
       policyExtras: (agent, body) => usage.policyExtras(agent, body),
       workerDeps({ connectors, fallback }) {
         return {
@@ -112,6 +129,8 @@ export async function openIdentityRuntime(options: {
           }),
           callHeaders: (input, call) => receipts.callHeaders(input, call),
           recorder: createExecutionRecorder(usage.store),
+          ledger,
+          dataConverter,
         };
       },
       close: () => database.close(),
@@ -150,6 +169,44 @@ async function prepareSigningKeys(identity: Identity, protection: 'vault' | 'non
     );
   }
   await identity.signingKeys.ensure();
+}
+
+/**
+ * The data converter for a command that reads Temporal directly (evidence export, policy replay): the master key of
+ * the settings, else the one `countersign dev` keeps in the data directory; without either, encryption fails closed.
+ */
+export async function commandDataConverter(settings: Settings, logger: Logger): Promise<DataConverter> {
+  const devKey = existingDevMasterKey(settings.COUNTERSIGN_DATA_DIR);
+  const keyring = masterKeyConfigured(settings)
+    ? await loadMasterKeyring(settings)
+    : devKey
+      ? await loadMasterKeyring({ ...settings, COUNTERSIGN_MASTER_KEY_FILE: devKey })
+      : undefined;
+  return createDataConverter(payloadCodec(settings, keyring, logger));
+}
+
+/** The codec, or undefined when encryption is off; `on` without a master key refuses to start (fail closed). */
+function payloadCodec(
+  settings: Settings,
+  keyring: MasterKeyring | undefined,
+  logger: Logger,
+): EncryptionCodec | undefined {
+  if (settings.COUNTERSIGN_PAYLOAD_ENCRYPTION === 'off') {
+    logger.warn('COUNTERSIGN_PAYLOAD_ENCRYPTION=off: parameters, reasons and outcomes are stored in clear in Temporal');
+    return undefined;
+  }
+  if (!keyring) {
+    throw new AppError('config_invalid', 'payload encryption needs the vault master key', {
+      errors: [
+        {
+          path: 'COUNTERSIGN_MASTER_KEY',
+          message:
+            'set COUNTERSIGN_MASTER_KEY (or _FILE), or COUNTERSIGN_PAYLOAD_ENCRYPTION=off to store payloads in clear',
+        },
+      ],
+    });
+  }
+  return new EncryptionCodec(keyring);
 }
 
 async function masterKeyring(settings: Settings, devMode: boolean): Promise<MasterKeyring | undefined> {

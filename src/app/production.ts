@@ -37,7 +37,12 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
     warnUnsharedReceiptKey(settings, logger);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     steps.push({ name: 'identity database', run: () => runtime.close() });
-    const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: false });
+    const connections = await connectTemporal({
+      address,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      forWorkers: false,
+      dataConverter: runtime.dataConverter,
+    });
     steps.push({ name: 'temporal connection', run: () => connections.close() });
     const { service, metrics, notifications } = await createApiStack({
       settings,
@@ -92,7 +97,12 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
     warnUnsharedReceiptKey(settings, logger);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     steps.push({ name: 'identity database', run: () => runtime.close() });
-    const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: true });
+    const connections = await connectTemporal({
+      address,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      forWorkers: true,
+      dataConverter: runtime.dataConverter,
+    });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
     const metrics = createMetrics({
       temporalSdkMetrics: temporalSdkMetricsSource(settings.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS, logger),

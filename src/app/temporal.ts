@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { defaultCacheDir, type Settings } from '../config/settings';
 import { SEARCH_ATTRIBUTES } from '../contracts/names';
 import type { Logger } from '../logger';
+import type { DataConverter } from '@temporalio/common';
 import { closeClient, connectClient, type Client } from '../temporal/adapter';
 import { resolveTemporalCli } from '../temporal/cli';
 import { devServerArgs, startDevServer } from '../temporal/dev-server';
@@ -41,6 +42,10 @@ export async function startOrConnectTemporal(
     port: settings.TEMPORAL_DEV_PORT,
     uiPort: settings.TEMPORAL_UI_PORT,
     namespace: settings.TEMPORAL_NAMESPACE,
+    // The UI runs in the browser, which reaches the API on localhost; its codec decodes the sealed payloads.
+    ...(settings.COUNTERSIGN_PAYLOAD_ENCRYPTION === 'on'
+      ? { codecEndpoint: `http://localhost:${settings.PORT}/codec` }
+      : {}),
   };
   if (cli) {
     progress(`Starting the Temporal dev server (${cli.source}: ${cli.path})…`);
@@ -86,8 +91,14 @@ export async function connectTemporal(options: {
   address: string;
   namespace: string;
   forWorkers: boolean;
+  /** The payload codec's converter, for the client (workers take it at creation). */
+  dataConverter?: DataConverter;
 }): Promise<TemporalConnections> {
-  const client = await connectClient({ address: options.address, namespace: options.namespace });
+  const client = await connectClient({
+    address: options.address,
+    namespace: options.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
   const native = options.forWorkers ? await NativeConnection.connect({ address: options.address }) : undefined;
   return {
     client,

@@ -1,5 +1,6 @@
 // The worker side of a process: the control worker (workflows, re-check, notifications) and the connector workers of
 // the credential domains this process holds.
+import type { DataConverter } from '@temporalio/common';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { ActivityDeps, ExecutionGuard } from '../../activities';
 import { createCredentialResolver, type ConnectorDeps, type CredentialResolver } from '../../activities/connectors';
@@ -27,9 +28,15 @@ export interface StartWorkersOptions {
   callHeaders?: ConnectorDeps['callHeaders'];
   /** Records executions for usage budgets. */
   recorder?: ConnectorDeps['recorder'];
+  /** The execution ledger (attempts before each downstream call, outcomes after). */
+  ledger?: ConnectorDeps['ledger'];
+  /** Told of each execution that ended with outcome unknown (the alert metric). */
+  onOutcomeUnknown?: ConnectorDeps['onOutcomeUnknown'];
   taskQueues?: TaskQueues;
   /** Moved by the activities: executions by outcome, closed requests, decision times. */
   metrics?: Metrics;
+  /** The payload codec's converter; the same as the client's. */
+  dataConverter?: DataConverter;
 }
 
 export interface RunningWorkers {
@@ -54,6 +61,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     config: options.core.config,
     control: options.control,
     connectors,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     activityDeps: {
       logger: options.logger,
       agents: options.agents ?? options.core.agents,
@@ -66,6 +74,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...(options.callHeaders ? { callHeaders: options.callHeaders } : {}),
       ...(options.recorder ? { recorder: options.recorder } : {}),
       ...(options.metrics ? { observeExecution: metricsOf(options.metrics).observeExecution } : {}),
+      ...(options.ledger ? { ledger: options.ledger } : {}),
+      ...(options.onOutcomeUnknown ? { onOutcomeUnknown: options.onOutcomeUnknown } : {}),
     },
   });
   const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);

@@ -52,11 +52,15 @@ export function registerEvidenceCommands(program: Command, deps: EvidenceCommand
         const core = await deps.core();
         const key = opts.format === 'jsonl' ? await loadReceiptKey(settings) : undefined;
         const { connectTemporal } = await import('../app/temporal');
+        const { commandDataConverter } = await import('../app/identity');
+        const { createLogger } = await import('../logger');
+        const dataConverter = await commandDataConverter(settings, createLogger({ level: 'warn' }, process.stderr));
         const { exportEvidence } = await import('../evidence');
         const connections = await connectTemporal({
           address: temporalAddress(settings),
           namespace: settings.TEMPORAL_NAMESPACE,
           forWorkers: false,
+          dataConverter,
         });
         try {
           const { text, records } = await exportEvidence(

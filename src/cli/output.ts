@@ -29,7 +29,13 @@ export function formatRequestList(items: readonly ActionRequestSummaryResource[]
   if (items.length === 0) return 'No requests.';
   return table(
     ['ID', 'STATUS', 'ACTION', 'AGENT', 'SUBMITTED'],
-    items.map((r) => [r.id, r.status, r.action, r.agent, r.submittedAt.replace('T', ' ').slice(0, 19)]),
+    items.map((r) => [
+      r.id,
+      r.outcome === 'unknown' ? `${r.status} (outcome unknown)` : r.status,
+      r.action,
+      r.agent,
+      r.submittedAt.replace('T', ' ').slice(0, 19),
+    ]),
   );
 }
 
@@ -55,7 +61,9 @@ export function formatRequest(r: ActionRequestResource): string {
     r.cancellation
       ? `  cancelled   by ${r.cancellation.by}${r.cancellation.reason ? `: ${r.cancellation.reason}` : ''}`
       : '',
-    r.outcome ? `  outcome     ${r.outcome.ok ? 'ok' : 'failed'}: ${r.outcome.summary}` : '',
+    r.outcome
+      ? `  outcome     ${r.outcome.ok ? 'ok' : r.outcome.unknown ? 'unknown' : 'failed'}: ${r.outcome.summary}`
+      : '',
     r.links.temporalUi ? `  history     ${r.links.temporalUi}` : '',
     '  timeline',
     ...r.timeline.map((t) => `    ${t.at}  ${t.event}${t.detail ? `: ${t.detail}` : ''}`),

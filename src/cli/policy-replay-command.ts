@@ -44,12 +44,16 @@ export function registerPolicyReplayCommand(policy: Command, deps: PolicyReplayD
         const settings = deps.settings();
         const core = await deps.core();
         const { connectTemporal } = await import('../app/temporal');
+        const { commandDataConverter } = await import('../app/identity');
+        const { createLogger } = await import('../logger');
+        const dataConverter = await commandDataConverter(settings, createLogger({ level: 'warn' }, process.stderr));
         const { readRecordedRequests } = await import('../temporal/adapter');
         const { formatReplayReport, replayDecisions } = await import('../policy/replay');
         const connections = await connectTemporal({
           address: temporalAddress(settings),
           namespace: settings.TEMPORAL_NAMESPACE,
           forWorkers: false,
+          dataConverter,
         });
         try {
           const recorded = await readRecordedRequests(connections.client, {

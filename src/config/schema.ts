@@ -86,7 +86,21 @@ const httpConnectorSchema = z
       })
       .strict()
       .default({ header: 'Authorization', scheme: 'Bearer' }),
-    maxAttempts: z.number().int().min(1).max(10).default(5).describe('Attempts for network errors and 5xx.'),
+    maxAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(5)
+      .describe('Calls sent at most, for network errors, 429 and 5xx (attempts refused before sending do not count).'),
+    idempotency: z
+      .enum(['key', 'none'])
+      .default('none')
+      .describe(
+        'How the downstream treats a repeated call. `key`: it honours Idempotency-Key, so a call that may have arrived ' +
+          'is re-sent with the same key. `none` (default): a call that may have arrived is never re-sent; the request ' +
+          'ends `failed` with outcome `unknown`.',
+      ),
   })
   .strict();
 

@@ -30,6 +30,23 @@ function duration(defaultValue: string, maxMs?: number) {
 export const settingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port of the API.'),
   HOST: z.string().default('127.0.0.1').describe('Interface the API listens on (0.0.0.0 in containers).'),
+  COUNTERSIGN_PAYLOAD_ENCRYPTION: z
+    .enum(['on', 'off'])
+    .default('on')
+    .describe(
+      'Seal every Temporal payload (inputs, results, the request record) with AES-256-GCM under a key derived from the ' +
+        'vault master key; `on` needs COUNTERSIGN_MASTER_KEY (dev mode makes one). Operators read histories through ' +
+        'the API’s codec endpoint (/codec).',
+    ),
+  COUNTERSIGN_CODEC_CORS_ORIGIN: optionalString.describe(
+    'Origin of the Temporal Web UI allowed to call the codec endpoint from the browser (dev: the dev server’s UI).',
+  ),
+  COUNTERSIGN_HTTP_HEADER_TIMEOUT: duration('10s', 120_000).describe(
+    'Time a client has to send the request headers; slower ones get 408 and the connection closed.',
+  ),
+  COUNTERSIGN_HTTP_BODY_TIMEOUT: duration('30s', 600_000).describe(
+    'Time a client has to send the whole request, body included; slower ones get 408 and the connection closed.',
+  ),
   TEMPORAL_ADDRESS: optionalString.describe('Temporal frontend host:port; unset starts the embedded dev server.'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace.'),
   TEMPORAL_UI_URL: optionalString.describe('Base URL of the Temporal Web UI, for links (dev: http://localhost:8233).'),

@@ -250,6 +250,11 @@ export interface ExecutionOutcome {
   attempts?: number;
   /** The id (`jti`) of the approval receipt presented on the call that produced this outcome. */
   receiptId?: string;
+  /**
+   * True when the call may or may not have reached the downstream and was not re-sent (a connector with
+   * `idempotency: none`): the request failed with outcome unknown, for an operator to reconcile.
+   */
+  unknown?: boolean;
 }
 
 /** Requirement progress as shown to people. */

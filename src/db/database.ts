@@ -3,9 +3,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrator';
+import { RetryingSqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from './sqlite-dialect';
 
 export { isPostgres } from './dialect';
 import type { Logger } from '../logger';
@@ -32,6 +33,8 @@ export interface OpenDatabaseOptions {
   postgresSchema?: string;
   /** Apply pending migrations before returning (default true). */
   migrate?: boolean;
+  /** SQLite: how long a statement waits (asynchronously) for another writer's lock before failing. */
+  busyRetryMs?: number;
   /** Receives connection-pool errors (PostgreSQL). */
   logger?: Logger;
 }
@@ -59,11 +62,17 @@ function openSqlite(options: OpenDatabaseOptions): DatabaseHandle {
   const file = options.sqliteFile ?? join(options.dataDir ?? '.countersign', SQLITE_FILE_NAME);
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const database = new SqliteDatabase(file);
-  // WAL lets the CLI read while the server writes; the busy timeout waits out the other writer instead of failing.
+  // WAL lets the CLI read while the server writes. Another writer's lock is waited out by retrying asynchronously
+  // (RetryingSqliteDialect), never by blocking the event loop in SQLite's own busy handler for long.
   database.pragma('journal_mode = WAL');
-  database.pragma('busy_timeout = 5000');
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({
+    dialect: new RetryingSqliteDialect({
+      database,
+      ...(options.busyRetryMs !== undefined ? { busyRetryMs: options.busyRetryMs } : {}),
+    }),
+  });
   return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
 

@@ -7,6 +7,7 @@ import * as vault from './migrations/0002_vault';
 import * as usage from './migrations/0003_usage';
 import * as replicaState from './migrations/0004_replica_state';
 import * as refusals from './migrations/0005_refusals';
+import * as executionLedger from './migrations/0006_execution_ledger';
 
 /** Migrations by name, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -15,4 +16,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003_usage': usage,
   '0004_replica_state': replicaState,
   '0005_refusals': refusals,
+  '0006_execution_ledger': executionLedger,
 };

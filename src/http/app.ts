@@ -6,6 +6,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { ActionCatalog } from '../catalog';
 import type { CountersignConfig } from '../config/schema';
 import { AppError } from '../errors';
+import type { ExecutionLedger } from '../ledger';
 import { withRequestId, type Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { RequestService } from '../requests';
@@ -19,6 +20,8 @@ import {
   type RouteRegistrar,
 } from './identity-routes';
 import { createMcpRouter } from '../mcp/http';
+import { createCodecRouter, type CodecHttp } from './codec-routes';
+import { jsonBodyParser } from './input-limits';
 import { buildOpenApiDocument } from './openapi';
 import { presentRequest, presentSummary, requestPath, type LinkOptions } from './present';
 import { notFoundHandler, pathOf, problemHandler } from './problems';
@@ -48,6 +51,10 @@ export interface HttpDeps {
    * agents, credentials, kill switches and operators. Without it, only the request routes are served.
    */
   identity?: IdentityHttp;
+  /** The payload codec server at /codec (Temporal's remote codec protocol), for operators. */
+  codec?: CodecHttp;
+  /** The execution ledger: list entries of failed requests say when their outcome is unknown. */
+  ledger?: Pick<ExecutionLedger, 'unknownOutcomes'>;
   /** The public keys of approval receipts, served at /.well-known/receipt-jwks.json for downstream verifiers. */
   receiptJwks?: () => JSONWebKeySet;
   /** Pending requests by approver group, counted at scrape time (Temporal visibility). */
@@ -102,6 +109,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   app.use(createPublicIdentityRouter({ identity: deps.identity, receiptJwks: deps.receiptJwks }));
+  if (deps.codec) app.use(createCodecRouter(deps.codec, deps.authenticator));
   app.use(
     createMcpRouter({
       service: deps.service,
@@ -123,7 +131,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 function createV1Router(deps: HttpDeps): express.Router {
   const { service, links } = deps;
   const router = express.Router();
-  const jsonBody = [requireJsonBody, express.json({ limit: MAX_BODY_BYTES, type: JSON_TYPES })];
+  const jsonBody = [requireJsonBody, ...jsonBodyParser({ limit: MAX_BODY_BYTES, type: JSON_TYPES })];
   // The bootstrap token proves no caller, so the first operator's creation is matched before authentication.
   if (deps.identity) router.post('/operators', bootstrapOperatorHandler(deps.identity, jsonBody));
   // Authentication comes first: nobody gets a body parsed, or learns which routes exist, without a credential.
@@ -165,7 +173,9 @@ function createV1Router(deps: HttpDeps): express.Router {
       ...(query.action ? { action: query.action } : {}),
       ...(query.limit ? { limit: query.limit } : {}),
     });
-    res.json({ items: items.map((s) => presentSummary(s, links)) });
+    const failed = items.filter((s) => s.status === 'failed').map((s) => s.id);
+    const unknown = deps.ledger && failed.length > 0 ? await deps.ledger.unknownOutcomes(failed) : new Set<string>();
+    res.json({ items: items.map((s) => presentSummary(s, links, unknown.has(s.id))) });
   });
 
   on('get', '/action-requests/:id', async (req, res) => {

@@ -179,7 +179,7 @@ export function buildOpenApiDocument(opts: {
               description: 'Replay: the request this Idempotency-Key made before.',
               content: json('ActionRequest'),
             },
-            ...errors(400, 401, 403, 413, 415, 422, ...(opts.identity ? [429] : []), 503),
+            ...errors(400, 401, 403, 408, 413, 415, 422, ...(opts.identity ? [429] : []), 503),
           },
         },
         get: {
@@ -229,7 +229,7 @@ export function buildOpenApiDocument(opts: {
           requestBody: { required: false, content: json('CancelRequest') },
           responses: {
             '200': { description: 'The cancelled request.', content: json('ActionRequest') },
-            ...errors(400, 401, 404, 409, 415, 503),
+            ...errors(400, 401, 404, 408, 409, 415, 422, 503),
           },
         },
       },
@@ -254,7 +254,7 @@ export function buildOpenApiDocument(opts: {
                 'No worker is running: the rejection is queued durably (`queued: true`) and recorded when one runs again.',
               content: json('ActionRequest'),
             },
-            ...errors(400, 401, 403, 404, 409, 415, 422, 503),
+            ...errors(400, 401, 403, 404, 408, 409, 415, 422, 503),
           },
         },
       },
@@ -396,7 +396,13 @@ export function buildOpenApiDocument(opts: {
       },
       responses: {
         P4XX: problem('A client error (an unknown route or method, say).'),
-        P400: problem('Bad request: malformed JSON, bad query or header.'),
+        P400: problem(
+          'Bad request: malformed JSON, a body that is not valid UTF-8 (`invalid_encoding`), bad query or header.',
+        ),
+        P408: problem(
+          'The request headers (10 s) or the whole request (30 s) did not arrive in time (`request_timeout`); the ' +
+            'connection is closed.',
+        ),
         P401: problem('Missing or unknown credential.', { 'WWW-Authenticate': header('WWW-Authenticate') }),
         P403: problem(
           'The caller may not do this (action outside the agent’s allowed actions or token scope, a kill switch on, an ' +
@@ -411,7 +417,9 @@ export function buildOpenApiDocument(opts: {
           'Retry-After': header('Retry-After'),
         }),
         P422: problem(
-          'Unknown action, parameters failing the action’s schema, or an Idempotency-Key reused with another body.',
+          'Unknown action, parameters failing the action’s schema, an Idempotency-Key reused with another body, a body ' +
+            'nested deeper than 64 levels (`nesting_too_deep`, naming the path) or holding a lone UTF-16 surrogate ' +
+            '(`invalid_text`).',
         ),
         P503: problem('Temporal or the workers are not available; retry after `Retry-After` seconds.', {
           'Retry-After': header('Retry-After'),

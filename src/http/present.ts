@@ -54,6 +54,7 @@ export function presentRequest(state: ActionRequestState, links?: LinkOptions): 
             ok: state.outcome.ok,
             ...(state.outcome.status !== undefined ? { status: state.outcome.status } : {}),
             summary: state.outcome.summary,
+            ...(state.outcome.unknown ? { unknown: true } : {}),
           },
         }
       : {}),
@@ -64,7 +65,11 @@ export function presentRequest(state: ActionRequestState, links?: LinkOptions): 
 }
 
 /** The API resource for a list entry (from Temporal visibility). */
-export function presentSummary(summary: RequestSummary, links?: LinkOptions): ActionRequestSummaryResource {
+export function presentSummary(
+  summary: RequestSummary,
+  links?: LinkOptions,
+  outcomeUnknown = false,
+): ActionRequestSummaryResource {
   return {
     id: summary.id,
     status: summary.status,
@@ -73,6 +78,7 @@ export function presentSummary(summary: RequestSummary, links?: LinkOptions): Ac
     ...(summary.risk ? { risk: summary.risk } : {}),
     submittedAt: summary.submittedAt,
     ...(summary.closedAt ? { closedAt: summary.closedAt } : {}),
+    ...(outcomeUnknown ? { outcome: 'unknown' as const } : {}),
     links: requestLinks(summary.id, links),
   };
 }

@@ -11,6 +11,10 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TITLES: Record<ErrorCode, string> = {
   bad_request: 'Bad request',
   malformed_json: 'Malformed JSON',
+  invalid_encoding: 'Invalid encoding',
+  invalid_text: 'Invalid text',
+  nesting_too_deep: 'Nesting too deep',
+  request_timeout: 'Request timeout',
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   unauthorized: 'Unauthorized',

@@ -109,6 +109,10 @@ export const outcomeSchema = z.object({
   ok: z.boolean(),
   status: z.number().int().optional().describe('Downstream HTTP status.'),
   summary: z.string().describe('Size-bounded, secret-free summary of the downstream response.'),
+  unknown: z
+    .boolean()
+    .optional()
+    .describe('True when the call may have reached the downstream and was not re-sent: reconcile by hand.'),
 });
 
 export const linksSchema = z.object({
@@ -171,6 +175,10 @@ export const actionRequestSummarySchema = z.object({
   risk: z.string().optional(),
   submittedAt: z.string(),
   closedAt: z.string().optional(),
+  outcome: z
+    .enum(['unknown'])
+    .optional()
+    .describe('`unknown`: the execution failed with outcome unknown (the call may have arrived; reconcile by hand).'),
   links: linksSchema,
 });
 

@@ -20,7 +20,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common';
+import { tsToMs, type DataConverter } from '@temporalio/common';
 import { InterceptingCall, Metadata, status as grpcStatus, type Interceptor } from '@grpc/grpc-js';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { bounded, initialState } from '../contracts/lifecycle';
@@ -110,7 +110,12 @@ export async function connectTemporal(options: ConnectOptions & { address: strin
 }
 
 /** Connects a client whose calls fail fast when Temporal is unreachable (a few quick retries, not twenty seconds). */
-export async function connectClient(options: { address: string; namespace: string }): Promise<Client> {
+export async function connectClient(options: {
+  address: string;
+  namespace: string;
+  /** The payload codec's converter (src/temporal/codec.ts); plain without it. */
+  dataConverter?: DataConverter;
+}): Promise<Client> {
   const connection = await connectTemporal({
     address: options.address,
     connectTimeout: '2 seconds',
@@ -120,7 +125,11 @@ export async function connectClient(options: { address: string; namespace: strin
       ),
     ],
   });
-  return new Client({ connection, namespace: options.namespace });
+  return new Client({
+    connection,
+    namespace: options.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+  });
 }
 
 /** Resolves once a Temporal frontend answers at `address` (start-up probes). */

@@ -15,6 +15,8 @@ export interface DevServerOptions {
   uiPort: number;
   namespace: string;
   logger: Logger;
+  /** The codec endpoint the UI decodes payloads with (`--ui-codec-endpoint`). */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -46,6 +48,7 @@ export function devServerArgs(options: Omit<DevServerOptions, 'cliPath' | 'logge
     'synchronous=normal',
   ];
   for (const declaration of SEARCH_ATTRIBUTE_DECLARATIONS) args.push('--search-attribute', declaration);
+  if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   return args;
 }
 

@@ -60,6 +60,8 @@ export interface CreateWorkersOptions {
   connectorDeps?: Omit<ConnectorDeps, 'config' | 'logger'>;
   /** A prebuilt workflow bundle (tests and benchmarks pass the build's); see workflowSource. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The payload codec's converter (src/temporal/codec.ts): the same one as the process's client. */
+  dataConverter?: WorkerOptions['dataConverter'];
   /** Sticky cache and concurrency overrides. */
   tuning?: Pick<
     WorkerOptions,
@@ -77,6 +79,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       await Worker.create({
         connection: options.connection,
         namespace: options.namespace,
+        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
         taskQueue: options.taskQueues.control,
         ...workflowSource(options.workflowBundle),
         activities: createActivities(options.activityDeps),
@@ -89,6 +92,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
       await Worker.create({
         connection: options.connection,
         namespace: options.namespace,
+        ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
         taskQueue: options.taskQueues.connector(name),
         activities: createConnectorActivities({
           ...options.connectorDeps,

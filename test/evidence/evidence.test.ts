@@ -18,7 +18,8 @@ import {
 import { exportReceiptKey, generateReceiptKey, RECEIPT_HEADER, type ReceiptKey } from '../../src/receipts';
 import { runCountersign, ROOT } from '../integration/cli-run';
 import { testConfig } from '../support/config';
-import { startHarness, type Harness } from '../support/harness';
+import { generateMasterKey } from '../../src/vault';
+import { payloadCodecFor, startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
 import { finalState, refund, submit, waitForState } from '../workflows/helpers';
 
@@ -31,10 +32,17 @@ const ids: Record<'small' | 'large' | 'denied' | 'pending', string> = { small: '
 let jsonl: string;
 let records: EvidenceRecord[];
 
+const masterKey = generateMasterKey();
+
 beforeAll(async () => {
   process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_evidence_5b1c';
   target = await startTargetServer();
-  h = await startHarness({ config: testConfig({ targetHost: target.host }), identity: {} });
+  h = await startHarness({
+    config: testConfig({ targetHost: target.host }),
+    identity: {},
+    // A key the CLI is given too, so the export decodes the histories as an operator's machine would.
+    codec: payloadCodecFor(masterKey),
+  });
   key = await generateReceiptKey();
   from = new Date(Date.now() - 1000);
 
@@ -235,6 +243,7 @@ describe('evidence CLI', () => {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       COUNTERSIGN_RECEIPT_KEY: exportReceiptKey(key),
       COUNTERSIGN_DATA_DIR: dir,
+      COUNTERSIGN_MASTER_KEY: masterKey,
     };
     const exported = await runCountersign(
       [

@@ -9,9 +9,10 @@ import { readRecordedRequests, type RecordedRequest } from '../../src/evidence';
 import { PolicyEngine } from '../../src/policy/engine';
 import { replayDecisions } from '../../src/policy/replay';
 import { declareUsageVariables } from '../../src/usage';
+import { generateMasterKey } from '../../src/vault';
 import { runCountersign } from '../integration/cli-run';
 import { testConfigYaml } from '../support/config';
-import { startHarness, type Harness } from '../support/harness';
+import { payloadCodecFor, startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
 import { email, finalState, refund, submit, waitForState } from '../workflows/helpers';
 
@@ -46,12 +47,13 @@ let from: Date;
 let to: Date;
 let recorded: RecordedRequest[];
 const ids: Record<string, string> = {};
+const masterKey = generateMasterKey();
 
 beforeAll(async () => {
   process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_replay_7a2d';
   target = await startTargetServer();
   yaml = testConfigYaml({ targetHost: target.host, extraYaml: BUDGET_RULE });
-  h = await startHarness({ config: parseConfig(yaml), identity: {} });
+  h = await startHarness({ config: parseConfig(yaml), identity: {}, codec: payloadCodecFor(masterKey) });
   from = new Date(Date.now() - 1000);
   ids.r500 = (await submit(h, refund(500))).state.requestId;
   await finalState(h, ids.r500);
@@ -118,7 +120,12 @@ describe('policy replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cs-replay-'));
     const file = join(dir, 'new.yaml');
     writeFileSync(file, editedPolicy(yaml));
-    const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), COUNTERSIGN_DATA_DIR: dir };
+    const env = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      COUNTERSIGN_DATA_DIR: dir,
+      // The operator's machine holds the master key: the replay reads the sealed histories through the codec.
+      COUNTERSIGN_MASTER_KEY: masterKey,
+    };
     const args = ['policy', 'replay', '--from', from.toISOString(), '--to', to.toISOString()];
     const json = await runCountersign(
       [...args, '--config', file, '--task-queue', h.taskQueues.control, '--json', '--fail-on-change'],

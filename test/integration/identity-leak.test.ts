@@ -14,6 +14,7 @@ import { parseConfig } from '../../src/config/load';
 import type { CountersignConfig } from '../../src/config/schema';
 import { createLogger } from '../../src/logger';
 import { FAST_SLACK } from '../slack/slack-env';
+import { openPayloads, readable } from '../support/history';
 import { startHarness, type Harness } from '../support/harness';
 import { startSlackApiStub, type SlackApiStub } from '../support/slack-api-stub';
 import {
@@ -260,7 +261,10 @@ describe('leak test: canary secrets never reach logs, histories, Slack or API an
     // redacted echo, histories hold parameters, logs hold request ids, Slack got the approval messages.
     expect(downstream.calls.some((c) => c.includes(`Bearer ${VAULT_SECRET}`))).toBe(true);
     const histories: string[] = [];
-    for (const id of requestIds) histories.push(readable(await h.client.workflow.getHandle(id).fetchHistory()));
+    // Read as an operator would through the codec: a secret must be absent from the decoded payloads, not just sealed.
+    for (const id of requestIds) {
+      histories.push(readable(await openPayloads(h, await h.client.workflow.getHandle(id).fetchHistory())));
+    }
     const historyText = histories.join('\n');
     expect(historyText).toContain('pay_leakapprove');
     expect(historyText).toContain('[redacted]');
@@ -293,17 +297,4 @@ describe('leak test: canary secrets never reach logs, histories, Slack or API an
 
 function refund(tag: string, amount: number): Record<string, unknown> {
   return { action: 'payments.refund', params: { paymentId: `pay_${tag}`, amount }, reason: `refund ${tag}` };
-}
-
-/** A history as text, with every payload's bytes decoded (JSON.stringify would show them as numbers). */
-function readable(value: unknown): string {
-  const parts: string[] = [];
-  const walk = (v: unknown) => {
-    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
-    else if (typeof v === 'string') parts.push(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(value);
-  return parts.join('\n');
 }

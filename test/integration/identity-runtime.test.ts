@@ -55,9 +55,22 @@ describe('identity runtime of a process', () => {
     }
   });
 
+  it('when a process outside dev mode has no master key and payload encryption is on, then it refuses to start naming the key', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'countersign-runtime-codec-'));
+    const settings = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir });
+    expect(settings.COUNTERSIGN_PAYLOAD_ENCRYPTION).toBe('on');
+    await expect(
+      openIdentityRuntime({ settings, core: loadCore(settings), logger, devMode: false }),
+    ).rejects.toMatchObject({
+      code: 'config_invalid',
+      message: expect.stringContaining('payload encryption') as unknown,
+      errors: [expect.objectContaining({ path: 'COUNTERSIGN_MASTER_KEY' })],
+    });
+  });
+
   it('when a master key is set after tokens were issued, then a new signing key takes over and old tokens still verify', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'countersign-runtime-prod-'));
-    const plain = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir });
+    const plain = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir, COUNTERSIGN_PAYLOAD_ENCRYPTION: 'off' });
     const core = loadCore(plain);
 
     const before = await openIdentityRuntime({ settings: plain, core, logger, devMode: false });
@@ -96,7 +109,7 @@ describe('identity runtime of a process', () => {
       const issued = await sealed.identity.tokens.issueFor(agent!);
       const keysBefore = await sealed.database.db.selectFrom('signing_keys').selectAll().orderBy('kid').execute();
 
-      const plain = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir });
+      const plain = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir, COUNTERSIGN_PAYLOAD_ENCRYPTION: 'off' });
       await expect(openIdentityRuntime({ settings: plain, core, logger, devMode: false })).rejects.toMatchObject({
         code: 'config_invalid',
         errors: [expect.objectContaining({ path: 'COUNTERSIGN_MASTER_KEY' })],
@@ -115,7 +128,7 @@ describe('identity runtime of a process', () => {
 
   it('when a process starts on an empty database, then the JWKS lists the current and the next key before any token, and the next one signs after rotation', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'countersign-runtime-jwks-'));
-    const settings = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir });
+    const settings = loadSettings({ COUNTERSIGN_DATA_DIR: dataDir, COUNTERSIGN_PAYLOAD_ENCRYPTION: 'off' });
     const core = loadCore(settings);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     try {

@@ -40,7 +40,7 @@ beforeAll(async () => {
   process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_metrics_3e8a';
   target = await startTargetServer();
   // One attempt of half a second: a slow downstream ends the request with an execution outcome of `unknown`.
-  const yaml = testConfigYaml({ targetHost: target.host }).replace(
+  const yaml = testConfigYaml({ targetHost: target.host, idempotency: 'none' }).replace(
     '    timeout: 2s\n',
     '    timeout: 500ms\n    maxAttempts: 1\n',
   );

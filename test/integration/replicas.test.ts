@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSlackApiStub, type SlackApiStub } from '../support/slack-api-stub';
 import { appHomeOpenedRequest, signSlackRequest, TEST_SIGNING_SECRET } from '../support/slack-signing';
 import { startCountersign, type RunningCli } from './cli-run';
+import { generateMasterKey } from '../../src/vault';
 
 const AGENT_KEY = `cs_replicas_${randomUUID()}`;
 const LIMIT = 4;
@@ -54,6 +55,8 @@ describe('two API replicas on one database', () => {
       COUNTERSIGN_CONFIG: configPath,
       // One SQLite database in a shared data directory: the replicas' only common state.
       COUNTERSIGN_DATA_DIR: dataDir,
+      // Replicas share the master key: it seals Temporal payloads and token signing keys for all of them.
+      COUNTERSIGN_MASTER_KEY: generateMasterKey(),
       COUNTERSIGN_ALLOW_API_KEYS: 'true',
       COUNTERSIGN_RATE_LIMIT: `${LIMIT}/h`,
       SLACK_BOT_TOKEN: 'xoxb-replicas-test',

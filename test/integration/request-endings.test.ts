@@ -110,10 +110,13 @@ describe('requests that always end', () => {
     const { json } = await submit(largeRefund('unexpected01'));
     // A request whose approval requirement lists no expiry the workflow can wait on: started straight through the
     // client, as a buggy or hand-made start would.
-    const input = (await h.client.workflow.getHandle(json.id).fetchHistory()).events?.[0]
-      ?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
-    if (!input) throw new Error('no input recorded');
-    const broken = JSON.parse(Buffer.from(input).toString('utf8')) as ActionRequestInput;
+    const recorded = (await h.client.workflow.getHandle(json.id).fetchHistory()).events?.[0]
+      ?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!recorded) throw new Error('no input recorded');
+    // The history holds the payload as the codec sealed it; open it with the harness's key.
+    const [input] = h.codec ? await h.codec.decode([recorded]) : [recorded];
+    if (!input?.data) throw new Error('no input recorded');
+    const broken = JSON.parse(Buffer.from(input.data).toString('utf8')) as ActionRequestInput;
     broken.requestId = `req_${randomUUID().replace(/-/g, '')}`;
     broken.decision.approvals = [];
     await h.client.workflow.start(WORKFLOW_TYPE, {

@@ -2,6 +2,7 @@
 // the clicker is answered from the workflow's own verdict. The App Home refresh that follows the answer is not counted.
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Client, type Connection } from '@temporalio/client';
+import { createDataConverter } from '../../src/temporal/codec';
 import { connectTemporal } from '../../src/temporal/adapter';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACTION_IDS } from '../../slack/blocks/ids';
@@ -23,7 +24,9 @@ describe('Temporal calls per Slack click', () => {
       return new InterceptingCall(nextCall(options));
     };
     connection = await connectTemporal({ address: inject('temporalAddress'), interceptors: [counting] });
-    env = await startSlackEnv({ slackTemporal: new Client({ connection, namespace: 'default' }) });
+    env = await startSlackEnv({
+      slackTemporal: (h) => new Client({ connection, namespace: 'default', dataConverter: createDataConverter(h.codec) }),
+    });
   });
   afterAll(async () => {
     await env?.close();

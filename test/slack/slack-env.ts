@@ -50,7 +50,8 @@ export interface SlackEnvOptions {
   configure?: (config: CountersignConfig) => void;
   tuning?: SlackTuning;
   /** The Temporal client the Slack app uses (default: the harness's), to observe its calls. */
-  slackTemporal?: Client;
+  /** The Slack app's own Temporal client, made from the harness (its data converter seals as the workers do). */
+  slackTemporal?: (h: Harness) => Client;
 }
 
 export interface SlackEnv {
@@ -116,7 +117,7 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
     slack: slackSettings,
     config,
     logger,
-    temporal: options.slackTemporal ?? h.client,
+    temporal: options.slackTemporal?.(h) ?? h.client,
     namespace: 'default',
     taskQueue: h.taskQueues.control,
     tuning,

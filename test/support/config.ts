@@ -11,6 +11,8 @@ export interface TestConfigOptions {
   extraYaml?: string;
   /** YAML list items appended to `policies.rules` (indented by four spaces). */
   extraRules?: string;
+  /** The billing connector's idempotency (default key: the test target dedupes). */
+  idempotency?: 'key' | 'none';
 }
 
 export const TEST_AGENT_KEY = 'cs_test_agent_key_0001';
@@ -49,6 +51,7 @@ connectors:
     type: http
     allowedHosts: ['${targetHost}']
     timeout: 2s
+    idempotency: ${options.idempotency ?? 'key'}
     credential: { env: COUNTERSIGN_TEST_BILLING_TOKEN }
 actions:
   payments.refund:

@@ -12,6 +12,7 @@ import { createConfigAgentDirectory, type AgentDirectory } from '../../src/agent
 import { ActionCatalog } from '../../src/catalog';
 import type { CountersignConfig } from '../../src/config/schema';
 import type { DatabaseHandle, Dialect } from '../../src/db/database';
+import { createExecutionLedger } from '../../src/ledger';
 import { createIdentity, type Identity, type IdentityOptions } from '../../src/identity';
 import { createLogger, type Logger } from '../../src/logger';
 import { combineObservers, createMetrics, type Metrics } from '../../src/metrics';
@@ -19,6 +20,7 @@ import { createLogNotifier, type Notifier } from '../../src/notifier';
 import { PolicyEngine } from '../../src/policy/engine';
 import { createRequestService, type RequestService } from '../../src/requests';
 import { metricsOf } from '../../src/app/workers';
+import { createDataConverter, EncryptionCodec } from '../../src/temporal/codec';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorkers, prefixedTaskQueues, type TaskQueues } from '../../src/temporal/worker';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/receipts';
@@ -41,6 +43,12 @@ export interface HarnessOptions {
   credentials?: CredentialResolver;
   /** Start without workers (to park requests with nobody polling). */
   noWorkers?: boolean;
+  /** Another Temporal server than the shared one (host:port). */
+  temporalAddress?: string;
+  /** The payload codec (default: AES-GCM under a fresh test key); false for plain payloads. */
+  codec?: EncryptionCodec | false;
+  /** Run the connector workers in this process (default true); false leaves them to another process. */
+  connectorWorkers?: boolean;
   /**
    * Agent identity over a fresh database, wired as the product wires it: the registry as the agent directory, the
    * kill-switch guard, usage budgets and signals, the vault and approval receipts; every person is an operator.
@@ -90,6 +98,8 @@ export const TEST_IDENTITY_OPTIONS: IdentityOptions = {
 export interface Harness {
   config: CountersignConfig;
   client: Client;
+  /** The payload codec of the client and workers (undefined with `codec: false`). */
+  codec?: EncryptionCodec;
   namespace: string;
   service: RequestService;
   /** What an HTTP app over this harness needs besides the service. */
@@ -108,8 +118,13 @@ export interface Harness {
 }
 
 /** Starts a harness; each call gets fresh task queues. */
+/** The payload codec a process given `masterKey` (COUNTERSIGN_MASTER_KEY) seals with: share the key with a CLI run. */
+export function payloadCodecFor(masterKey: string): EncryptionCodec {
+  return new EncryptionCodec(createMasterKeyring(parseMasterKey(masterKey, 'test master key')));
+}
+
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const address = inject('temporalAddress');
+  const address = options.temporalAddress ?? inject('temporalAddress');
   const bundlePath = inject('workflowBundlePath');
   const logLines: string[] = [];
   const logger = createLogger(
@@ -123,7 +138,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   );
   installTemporalRuntime(logger, 'WARN');
   const connection = await connectTemporal({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  // Payloads are sealed as the product seals them, unless a test asks for plain ones.
+  const codec = options.codec === false ? undefined : (options.codec ?? payloadCodecFor(generateMasterKey()));
+  const dataConverter = createDataConverter(codec);
+  const client = new Client({ connection, namespace: 'default', dataConverter });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
   const identity = options.identity ? await startIdentity(options.config, options.identity, logger) : undefined;
@@ -152,6 +170,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         }),
         callHeaders: (input, call) => identity.receipts.callHeaders(input, call),
         recorder: createExecutionRecorder(identity.usage.store),
+        ledger: createExecutionLedger(identity.database.db),
       }
     : options.credentials
       ? { credentials: options.credentials }
@@ -166,7 +185,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       taskQueues,
       config: options.config,
       control: true,
-      connectors: Object.keys(options.config.connectors),
+      connectors: options.connectorWorkers === false ? [] : Object.keys(options.config.connectors),
       activityDeps: {
         logger,
         agents,
@@ -176,6 +195,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       },
       connectorDeps: { ...connectorDeps, observeExecution: hooks.observeExecution },
       workflowBundle: { codePath: bundlePath },
+      dataConverter,
     });
     running = workers.map((w) => w.run());
   };
@@ -190,6 +210,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   return {
     config: options.config,
     client,
+    ...(codec ? { codec } : {}),
     namespace: 'default',
     service,
     catalog,

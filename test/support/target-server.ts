@@ -7,6 +7,8 @@ export interface TargetCall {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** When it was answered (ms since the epoch). */
+  at: number;
 }
 
 export interface TargetServer {
@@ -15,8 +17,10 @@ export interface TargetServer {
   calls: TargetCall[];
   /** Calls whose Idempotency-Key was seen before (retries). */
   replays: number;
-  /** Sets the status of the next N responses (then back to 200). */
-  failNext(status: number, times?: number): void;
+  /** Sets the status (and headers, Retry-After say) of the next N responses (then back to 200). */
+  failNext(status: number, times?: number, headers?: Record<string, string>): void;
+  /** Requests that arrived, answered or not yet (calls are recorded when answered). */
+  received: number;
   /** Delays every response by ms (for timeouts). */
   delay(ms: number): void;
   callsFor(requestId: string): TargetCall[];
@@ -24,22 +28,24 @@ export interface TargetServer {
 }
 
 /** Starts the target on 127.0.0.1 with a random port. */
-export async function startTargetServer(): Promise<TargetServer> {
+export async function startTargetServer(options: { port?: number } = {}): Promise<TargetServer> {
   const calls: TargetCall[] = [];
   const seen = new Set<string>();
   let replays = 0;
-  let failures: { status: number; times: number } | undefined;
+  let failures: { status: number; times: number; headers: Record<string, string> } | undefined;
+  let received = 0;
   let delayMs = 0;
   const server: Server = createServer((req, res) => {
+    received += 1;
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       const respond = () => {
-        calls.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+        calls.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() });
         const key = String(req.headers['idempotency-key'] ?? '');
         if (failures && failures.times > 0) {
           failures.times -= 1;
-          res.writeHead(failures.status, { 'content-type': 'application/json' });
+          res.writeHead(failures.status, { 'content-type': 'application/json', ...failures.headers });
           res.end(JSON.stringify({ error: `status ${failures.status}` }));
           return;
         }
@@ -52,7 +58,7 @@ export async function startTargetServer(): Promise<TargetServer> {
       else respond();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -61,8 +67,11 @@ export async function startTargetServer(): Promise<TargetServer> {
     get replays() {
       return replays;
     },
-    failNext(status, times = 1) {
-      failures = { status, times };
+    failNext(status, times = 1, headers = {}) {
+      failures = { status, times, headers };
+    },
+    get received() {
+      return received;
     },
     delay(ms) {
       delayMs = ms;

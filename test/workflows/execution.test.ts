@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitDecisionSignal } from '../../src/contracts/messages';
 import type { CountersignConfig } from '../../src/config/schema';
 import { testConfig } from '../support/config';
+import { openedHistoryText, rawHistoryText } from '../support/history';
 import { startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
 import { finalState, refund, submit, waitForState } from './helpers';
@@ -22,22 +23,6 @@ afterAll(async () => {
   await h?.close();
   await target?.close();
 });
-
-/** History text with every payload decoded (the proto JSON holds them in base64), so a secret would show in clear. */
-async function historyText(harness: Harness, id: string): Promise<string> {
-  const history = await harness.client.workflow.getHandle(id).fetchHistory();
-  const decode = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(decode);
-    if (typeof value !== 'object' || value === null) return value;
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [
-        k,
-        k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : decode(v),
-      ]),
-    );
-  };
-  return JSON.stringify(decode(JSON.parse(JSON.stringify(history))));
-}
 
 describe('execution', () => {
   it('when the workers restart while a request is parked, then two approvals execute it exactly once', async () => {
@@ -94,11 +79,16 @@ describe('execution', () => {
     const [call] = target.callsFor(state.requestId);
     expect(call?.headers.authorization).toBe(`Bearer ${SECRET}`);
 
-    const history = await historyText(h, state.requestId);
-    expect(history).toContain(state.requestId);
-    expect(history).toContain('pay_abcd1234');
-    expect(history).not.toContain(SECRET);
-    expect(history).not.toContain(Buffer.from(SECRET).toString('base64'));
+    const raw = await rawHistoryText(h, state.requestId);
+    expect(raw).toContain(state.requestId);
+    // Sealed by the payload codec: not even the parameters are readable in the stored history.
+    expect(raw).not.toContain('pay_abcd1234');
+    const opened = await openedHistoryText(h, state.requestId);
+    expect(opened).toContain('pay_abcd1234');
+    for (const history of [raw, opened]) {
+      expect(history).not.toContain(SECRET);
+      expect(history).not.toContain(Buffer.from(SECRET).toString('base64'));
+    }
     const logs = h.logLines.join('');
     expect(logs).toContain(state.requestId);
     expect(logs).not.toContain(SECRET);

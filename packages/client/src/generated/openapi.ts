@@ -585,6 +585,8 @@ export interface components {
         status?: number;
         /** @description Size-bounded, secret-free summary of the downstream response. */
         summary: string;
+        /** @description True when the call may have reached the downstream and was not re-sent: reconcile by hand. */
+        unknown?: boolean;
       };
       /** @description sha256 over the canonical JSON (RFC 8785) of the parameters; params are not echoed. */
       paramsHash: string;
@@ -720,6 +722,11 @@ export interface components {
           /** @description The workflow in the Temporal Web UI. */
           temporalUi?: string;
         };
+        /**
+         * @description `unknown`: the execution failed with outcome unknown (the call may have arrived; reconcile by hand).
+         * @enum {string}
+         */
+        outcome?: 'unknown';
         risk?: string;
         /**
          * @description Status of a request.
@@ -1030,6 +1037,10 @@ export interface components {
       code:
         | 'bad_request'
         | 'malformed_json'
+        | 'invalid_encoding'
+        | 'invalid_text'
+        | 'nesting_too_deep'
+        | 'request_timeout'
         | 'payload_too_large'
         | 'unsupported_media_type'
         | 'unauthorized'
@@ -1111,7 +1122,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description Bad request: malformed JSON, bad query or header. */
+    /** @description Bad request: malformed JSON, a body that is not valid UTF-8 (`invalid_encoding`), bad query or header. */
     P400: {
       headers: {
         [name: string]: unknown;
@@ -1157,6 +1168,15 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
+    /** @description The request headers (10 s) or the whole request (30 s) did not arrive in time (`request_timeout`); the connection is closed. */
+    P408: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/problem+json': components['schemas']['Problem'];
+      };
+    };
     /** @description The request or agent is not in a state that allows this, or it exists already. */
     P409: {
       headers: {
@@ -1184,7 +1204,7 @@ export interface components {
         'application/problem+json': components['schemas']['Problem'];
       };
     };
-    /** @description Unknown action, parameters failing the action’s schema, or an Idempotency-Key reused with another body. */
+    /** @description Unknown action, parameters failing the action’s schema, an Idempotency-Key reused with another body, a body nested deeper than 64 levels (`nesting_too_deep`, naming the path) or holding a lone UTF-16 surrogate (`invalid_text`). */
     P422: {
       headers: {
         [name: string]: unknown;
@@ -1561,6 +1581,7 @@ export interface operations {
       400: components['responses']['P400'];
       401: components['responses']['P401'];
       403: components['responses']['P403'];
+      408: components['responses']['P408'];
       413: components['responses']['P413'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
@@ -1624,8 +1645,10 @@ export interface operations {
       400: components['responses']['P400'];
       401: components['responses']['P401'];
       404: components['responses']['P404'];
+      408: components['responses']['P408'];
       409: components['responses']['P409'];
       415: components['responses']['P415'];
+      422: components['responses']['P422'];
       503: components['responses']['P503'];
     };
   };
@@ -1666,6 +1689,7 @@ export interface operations {
       401: components['responses']['P401'];
       403: components['responses']['P403'];
       404: components['responses']['P404'];
+      408: components['responses']['P408'];
       409: components['responses']['P409'];
       415: components['responses']['P415'];
       422: components['responses']['P422'];
