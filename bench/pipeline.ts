@@ -17,6 +17,8 @@ import { createMetrics } from '../src/metrics';
 import { createLogNotifier } from '../src/notifier';
 import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
+import { createDataConverter, EncryptionCodec } from '../src/temporal/codec';
+import { createMasterKeyring, generateMasterKey, parseMasterKey } from '../src/vault';
 import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { TEST_AGENT_KEY, testConfig } from '../test/support/config';
 import { startTargetServer } from '../test/support/target-server';
@@ -40,13 +42,21 @@ const BARE_WORKFLOWS = fileURLToPath(new URL('./workflows/bare.ts', import.meta.
 /** Runs B1 and B2 against a Temporal server at `address`. */
 export async function runPipelineBench(
   address: string,
-  options: { requests: number; concurrency: number; latencySamples: number },
+  options: { requests: number; concurrency: number; latencySamples: number; sealed?: boolean },
 ): Promise<PipelineFigures> {
   const logger = createLogger({ level: 'warn' });
   const target = await startTargetServer();
   const config = testConfig({ targetHost: target.host });
+  // Sealed: every payload through the codec, as the product runs by default; plain: the codec off.
+  const dataConverter = createDataConverter(
+    options.sealed
+      ? new EncryptionCodec(createMasterKeyring(parseMasterKey(generateMasterKey(), 'bench master key')))
+      : undefined,
+  );
   const connection = await connectTemporal({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter });
+  // The baseline stays bare: no codec on its client or worker.
+  const bareClient = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`bench-${randomUUID().slice(0, 8)}`);
   const agents = createConfigAgentDirectory(config);
@@ -88,6 +98,7 @@ export async function runPipelineBench(
     activityDeps: { logger, agents, notifier: createLogNotifier(logger) },
     connectorDeps: { credentials: { resolve: async () => 'bench-token' } },
     workflowBundle: governedBundle,
+    dataConverter,
   });
   const bareQueue = `${taskQueues.control}-bare`;
   const bareWorker = await Worker.create({
@@ -124,7 +135,7 @@ export async function runPipelineBench(
     return body.status;
   };
   const bare = (id: string) =>
-    client.workflow.execute('bareWorkflow', {
+    bareClient.workflow.execute('bareWorkflow', {
       workflowId: id,
       taskQueue: bareQueue,
       args: [{ url: `${target.url}/bare`, key: id }],
@@ -169,7 +180,7 @@ export async function runPipelineBench(
     await submit(0);
     submitMs.push(performance.now() - t);
     t = performance.now();
-    await client.workflow.start('bareWorkflow', {
+    await bareClient.workflow.start('bareWorkflow', {
       workflowId: `bare-start-${randomUUID()}`,
       taskQueue: bareQueue,
       args: [{ url: `${target.url}/bare`, key: randomUUID() }],

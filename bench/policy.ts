@@ -18,12 +18,15 @@ export function policyConfigYaml(rules: number): string {
   lines.push('approvers: { finance: { members: [alice] } }');
   lines.push("connectors: { c: { type: http, allowedHosts: ['127.0.0.1'] } }", 'actions:');
   for (let a = 0; a < actions; a++) {
-    lines.push(`  bench.action_${a}: { description: d, risk: high, connector: c, http: { url: 'http://127.0.0.1/x' } }`);
+    lines.push(
+      `  bench.action_${a}: { description: d, risk: high, connector: c, http: { url: 'http://127.0.0.1/x' } }`,
+    );
   }
   lines.push('policies:', '  rules:');
   for (let r = 0; r < rules; r++) {
     const action = `bench.action_${r % actions}`;
-    const effect = r % 10 === 9 ? 'require_approval\n      approvers: finance' : r % 10 === 8 ? 'deny\n      reason: no' : 'allow';
+    const effect =
+      r % 10 === 9 ? 'require_approval\n      approvers: finance' : r % 10 === 8 ? 'deny\n      reason: no' : 'allow';
     lines.push(
       `    - id: rule-${r}`,
       `      match: { actions: [${action}] }`,

@@ -5,6 +5,7 @@ import { startLocalTemporal } from '../test/support/local-temporal';
 import { runCliBench } from './cli';
 import { runIdentityBench } from './identity';
 import { runKillSwitchBench } from './kill-switch';
+import { runParkingBench } from './parking';
 import { runPipelineBench } from './pipeline';
 import { runPolicyBench } from './policy';
 import { runSlackBench } from './slack';
@@ -38,11 +39,9 @@ line('');
 installTemporalRuntime(createLogger({ level: 'warn' }), 'ERROR');
 const env = await startLocalTemporal();
 try {
-  const figures = await runPipelineBench(env.address, {
-    requests: quick ? 40 : 200,
-    concurrency: 16,
-    latencySamples: quick ? 20 : 100,
-  });
+  const pipeline = { requests: quick ? 40 : 200, concurrency: 16, latencySamples: quick ? 20 : 100 };
+  const figures = await runPipelineBench(env.address, { ...pipeline, sealed: true });
+  const plain = await runPipelineBench(env.address, { ...pipeline, sealed: false });
   line(`B1 allowed-request throughput, ${figures.requests} requests, ${figures.concurrency} in flight`);
   line(
     `  governed (HTTP submit → executed): ${fmt(figures.governedPerSecond)} req/s (${figures.governedSucceeded} succeeded)`,
@@ -54,6 +53,14 @@ try {
   line(`  HTTP submit: p50 ${fmt(figures.submitP50ms, 2)} ms, p99 ${fmt(figures.submitP99ms, 2)} ms`);
   line(`  bare workflow.start: p50 ${fmt(figures.bareStartP50ms, 2)} ms, p99 ${fmt(figures.bareStartP99ms, 2)} ms`);
   line(`  ratio p50: ${fmt(figures.submitP50ms / figures.bareStartP50ms, 2)}`);
+  line('');
+  line('B1/B2 payload codec cost (governed path, codec on against off, same run)');
+  line(
+    `  throughput: ${fmt(figures.governedPerSecond)} req/s sealed, ${fmt(plain.governedPerSecond)} req/s plain (ratio ${fmt(figures.governedPerSecond / plain.governedPerSecond, 2)})`,
+  );
+  line(
+    `  submit p50: ${fmt(figures.submitP50ms, 2)} ms sealed, ${fmt(plain.submitP50ms, 2)} ms plain; p99 ${fmt(figures.submitP99ms, 2)} against ${fmt(plain.submitP99ms, 2)} ms`,
+  );
   line('');
   const slack = await runSlackBench(env.address, { samples: quick ? 15 : 50, warmup: quick ? 3 : 5 });
   line(`B3 Slack approval, signed click → execution start (sequential, ${slack.samples} samples, quorum 1)`);
@@ -70,7 +77,7 @@ try {
     `  ratio p50: ${fmt(slack.clickP50ms / slack.bareSignalP50ms, 2)}, p99: ${fmt(slack.clickP99ms / slack.bareSignalP99ms, 2)}  (bar: ≤ 1.5)`,
   );
   line('');
-  line('B4 Slack ack latency (POST /slack/events → HTTP response, Bolt acks first)');
+  line('B3b Slack ack latency (POST /slack/events → HTTP response, Bolt acks first)');
   line(`  p50 ${fmt(slack.ackP50ms, 2)} ms, p99 ${fmt(slack.ackP99ms, 2)} ms  (bar: p99 ≤ 50 ms)`);
   line('');
   const id = await runIdentityBench(env.address, { samples: quick ? 150 : 1000 });
@@ -96,3 +103,18 @@ try {
 } finally {
   await env.teardown();
 }
+line('');
+const parking = await runParkingBench({ parked: quick ? 2_000 : 10_000, concurrency: 8 });
+line(
+  `B4 ${parking.parked} requests parked awaiting approval (payloads sealed; API service and control worker in one process)`,
+);
+line(
+  `  process RSS: ${fmt(parking.rssBeforeMb, 0)} MB before, ${fmt(parking.rssAfterMb, 0)} MB parked (heap ${fmt(parking.heapAfterMb, 0)} MB)  (goal: ≤ 250 MB)`,
+);
+line(`  dev-server database per parked request: ${fmt(parking.diskPerRequestKb, 1)} KB  (goal: ≤ 10 KB)`);
+line(
+  `  one parked history: ${parking.historyEvents} events, ${fmt(parking.historyPayloadBytes / 1024, 1)} KB of payloads`,
+);
+line(
+  `  submit latency, first 100 against last 100: p50 ${fmt(parking.firstSubmitP50ms, 1)} → ${fmt(parking.lastSubmitP50ms, 1)} ms, p99 ${fmt(parking.firstSubmitP99ms, 1)} → ${fmt(parking.lastSubmitP99ms, 1)} ms`,
+);

@@ -89,7 +89,12 @@ export const closedConnectionGuard: Interceptor = (options, nextCall) => {
     const details = `Temporal connection closed: ${err instanceof Error ? err.message : String(err)}`;
     return new InterceptingCall(inertCall, {
       start: (_metadata, listener) => {
-        setImmediate(() => listener.onReceiveStatus({ code: grpcStatus.CANCELLED, details, metadata: new Metadata() }));
+        setImmediate(() => {
+          // An empty message first, as the channel gives a failed call: the SDK's retry interceptor forwards the
+          // status only after it has seen one.
+          listener.onReceiveMessage(null);
+          listener.onReceiveStatus({ code: grpcStatus.CANCELLED, details, metadata: new Metadata() });
+        });
       },
       sendMessage: noop,
       halfClose: noop,

@@ -42,4 +42,11 @@ describe('a Temporal connection closed while a call waits to retry', () => {
     await closing;
     expect(retries).toBe(1);
   });
+
+  it('when a call is made after close, then it fails as cancelled instead of throwing from the retry interceptor', async () => {
+    const connection = await connectTemporal({ address: `127.0.0.1:${proxy.port}`, connectTimeout: '5 seconds' });
+    await connection.workflowService.getSystemInfo({});
+    await connection.close();
+    await expect(connection.workflowService.getSystemInfo({})).rejects.toThrow(/connection closed/);
+  });
 });

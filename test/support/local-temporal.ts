@@ -4,8 +4,11 @@ import { defaultCacheDir, loadSettings } from '../../src/config/settings';
 import { SEARCH_ATTRIBUTES } from '../../src/contracts/names';
 import { resolveTemporalCli } from '../../src/temporal/cli';
 
-/** Starts a dev server (search attributes registered, no UI) and returns the SDK's environment around it. */
-export async function startLocalTemporal(): Promise<TestWorkflowEnvironment> {
+/**
+ * Starts a dev server (search attributes registered, no UI) and returns the SDK's environment around it; in memory
+ * unless `dbFilename` names its SQLite file.
+ */
+export async function startLocalTemporal(options: { dbFilename?: string } = {}): Promise<TestWorkflowEnvironment> {
   const settings = loadSettings();
   const cli = await resolveTemporalCli({
     explicitPath: settings.TEMPORAL_CLI_PATH,
@@ -16,6 +19,7 @@ export async function startLocalTemporal(): Promise<TestWorkflowEnvironment> {
     server: {
       ...(cli ? { executable: { type: 'existing-path', path: cli.path } } : {}),
       ip: '127.0.0.1',
+      ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
       extraArgs: ['--headless', '--log-level', 'error'],
     },
