@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CountersignConfig } from '../../src/config/schema';
 import { AppError } from '../../src/errors';
 import { presentRequest } from '../../src/http/present';
+import type { LedgerTables } from '../../src/ledger/ledger';
 import type { SealedParamTables } from '../../src/vault';
 import { testConfig } from '../support/config';
 import { openedHistoryText, rawHistoryText } from '../support/history';
@@ -19,6 +20,10 @@ function secretConfig(targetHost: string): CountersignConfig {
   const refundAction = config.actions['payments.refund'];
   if (!refundAction) throw new Error('refund action missing');
   (refundAction.params.properties as Record<string, unknown>).cardPin = { type: 'string', 'x-secret': true };
+  const read = config.actions['customers.read'];
+  if (!read) throw new Error('customers.read missing');
+  // A secret in the URL, which the test target echoes back in its answer.
+  (read.params.properties as Record<string, unknown>).customerId = { type: 'string', writeOnly: true };
   return config;
 }
 
@@ -120,6 +125,25 @@ describe('secret parameters', () => {
     expect(done.status).toBe('succeeded');
     expect(target.callsFor(first.state.requestId)).toHaveLength(1);
     expect(await sealedRows(first.state.requestId)).toHaveLength(0);
+  });
+
+  it('when the downstream echoes a secret back, then the outcome, the history and the ledger hold it withheld', async () => {
+    const secretId = 'cus_secret_canary_93ab';
+    const { state } = await submit(h, { action: 'customers.read', params: { customerId: secretId }, reason: 'look' });
+    const done = await finalState(h, state.requestId);
+    expect(done.status).toBe('succeeded');
+    expect(target.callsFor(state.requestId)[0]?.path).toBe(`/v1/customers/${secretId}`);
+    expect(done.outcome?.summary).toContain('[redacted]');
+    expect(await openedHistoryText(h, state.requestId)).not.toContain(secretId);
+    const ledger = await h.identity?.database.db
+      .withTables<LedgerTables>()
+      .selectFrom('execution_attempts')
+      .select('summary')
+      .where('request_id', '=', state.requestId)
+      .execute();
+    expect(ledger?.length).toBeGreaterThan(0);
+    expect(JSON.stringify(ledger)).not.toContain(secretId);
+    expect(h.logLines.join('')).not.toContain(secretId);
   });
 
   it('when an agent submits an object shaped like a reference, then the submit is refused naming the field', async () => {
