@@ -10,8 +10,10 @@ import type {
   RecheckInput,
   RecheckResult,
 } from '../src/contracts/types';
+import { AppError } from '../src/errors';
 import type { Logger } from '../src/logger';
 import type { Notifier } from '../src/notifier';
+import { findSealedRefs, type SealedParams } from '../src/vault/sealed-params';
 
 /** Answers whether execution is halted for an agent or action (the kill switch); undefined when it is not. */
 export interface ExecutionGuard {
@@ -25,6 +27,10 @@ export interface ActivityDeps {
   guard?: ExecutionGuard;
   /** Told once when a request reaches its terminal status (the metrics' closed requests and decision times). */
   observeClosed?: (state: ActionRequestState) => void;
+  /** Secret parameters sealed at submit: opened in memory for the re-check's hash, erased when the request ends. */
+  sealedParams?: SealedParams;
+  /** How long sealed parameters are kept after the request's end (ms; 0: erased at once). */
+  secretRetentionMs?: number;
 }
 
 /** The control activities registered on the control task queue. */
@@ -40,7 +46,10 @@ export function createActivities(deps: ActivityDeps) {
       }
       const blocked = await deps.guard?.blockedReason(input.agentId, input.action);
       if (blocked) return { ok: false, reason: `kill switch: ${blocked}` };
-      const actual = paramsHash(input.params);
+      const params = await openedForHash(input.requestId, input.params);
+      if (!params.ok) return params;
+      // The hash covers the real values; they stay in this function and never reach the result.
+      const actual = paramsHash(params.params);
       if (actual !== input.paramsHash) return { ok: false, reason: 'parameters differ from the submitted ones' };
       if (input.approvedParamsHashes.some((h) => h !== actual)) {
         return { ok: false, reason: 'parameters differ from the approved ones' };
@@ -65,6 +74,7 @@ export function createActivities(deps: ActivityDeps) {
     async notifyOutcome(input: NotifyOutcomeInput): Promise<void> {
       // The workflow's last step: its first attempt is where the request is counted as closed, retries are not.
       if (Context.current().info.attempt === 1) deps.observeClosed?.(input.state);
+      await eraseSealed(input.state.requestId);
       try {
         await deps.notifier.notifyOutcome(input);
       } catch (err) {
@@ -73,6 +83,33 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
   };
+
+  /** The parameters with sealed values opened, or why the re-check must refuse: a value gone or not openable here. */
+  async function openedForHash(
+    requestId: string,
+    params: Record<string, unknown>,
+  ): Promise<{ ok: true; params: Record<string, unknown> } | { ok: false; reason: string }> {
+    if (findSealedRefs(params).length === 0) return { ok: true, params };
+    if (!deps.sealedParams) return { ok: false, reason: 'sealed secret parameters cannot be opened by this worker' };
+    try {
+      return { ok: true, params: (await deps.sealedParams.open(requestId, params)).params };
+    } catch (err) {
+      // Erased, expired, altered or a locked vault will not heal; a database that does not answer may (retried).
+      if (err instanceof AppError) return { ok: false, reason: `secret parameters unavailable: ${err.message}` };
+      throw err;
+    }
+  }
+
+  /** The request ended: its sealed values go now (or after the retention); a failure is left to the sweep. */
+  async function eraseSealed(requestId: string): Promise<void> {
+    if (!deps.sealedParams) return;
+    try {
+      await deps.sealedParams.ended(requestId, deps.secretRetentionMs ?? 0);
+      await deps.sealedParams.sweep();
+    } catch (err) {
+      deps.logger.warn({ requestId, err: errorText(err) }, 'sealed parameters not erased yet; the sweep will');
+    }
+  }
 }
 
 function errorText(err: unknown): string {

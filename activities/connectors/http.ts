@@ -16,6 +16,8 @@ export interface HttpCallDeps {
   extraHeaders?: Record<string, string>;
   /** The clock, for Retry-After dates. */
   now?: () => number;
+  /** Texts that must not leave in the outcome or an error (opened secret parameters), besides the credential. */
+  secrets?: readonly string[];
 }
 
 /** Builds the URL from the template; only declared `{placeholders}` are filled, each URL-encoded. */
@@ -87,6 +89,7 @@ export async function executeHttpAction(
     });
   }
 
+  const hidden = [...(credential !== undefined ? [credential] : []), ...(deps.secrets ?? [])];
   const headers: Record<string, string> = {
     ...template.headers,
     ...deps.extraHeaders,
@@ -113,7 +116,7 @@ export async function executeHttpAction(
       signal: AbortSignal.timeout(connector.timeout),
     });
   } catch (err) {
-    const where = `${template.method} ${url.host}${url.pathname}`;
+    const where = redact(`${template.method} ${url.host}${url.pathname}`, hidden);
     // Refused or unresolvable before anything was sent: safe to try again whatever the downstream does with retries.
     if (failedBeforeSending(err)) {
       throw ApplicationFailure.create({
@@ -129,7 +132,7 @@ export async function executeHttpAction(
       nonRetryable: false,
     });
   }
-  const text = redact(await readBounded(response), credential);
+  const text = redact(await readBounded(response), hidden);
   const summary = `HTTP ${response.status}${text ? `: ${text}` : ''}`;
   // The status rides along as the failure's detail so the recorded outcome keeps it.
   if (response.status === 429 || response.status === 503) {
@@ -200,8 +203,10 @@ async function readBounded(response: Response): Promise<string> {
   }
 }
 
-function redact(text: string, credential: string | undefined): string {
-  return credential && credential.length >= 4 ? text.split(credential).join('[redacted]') : text;
+function redact(text: string, hidden: readonly string[]): string {
+  // Longest first, so a secret containing another is replaced whole.
+  const sorted = hidden.filter((h) => h.length >= 4).sort((a, b) => b.length - a.length);
+  return sorted.reduce((t, h) => t.split(h).join('[redacted]'), text);
 }
 
 function networkErrorText(err: unknown): string {

@@ -9,6 +9,8 @@ import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/t
 import type { AttemptOutcome, ExecutionLedger } from '../../src/ledger';
 import type { Logger } from '../../src/logger';
 import { RECEIPT_HEADER } from '../../src/receipts/claims';
+import { AppError } from '../../src/errors';
+import { findSealedRefs, type OpenedParams, type SealedParams } from '../../src/vault/sealed-params';
 import { executeHttpAction, renderUrl } from './http';
 
 /** Resolves a connector credential reference to its value, inside the executing activity only. */
@@ -44,6 +46,8 @@ export interface ConnectorDeps {
   ledger?: ExecutionLedger;
   /** Told of every request whose execution ended with outcome unknown (the alert metric). */
   onOutcomeUnknown?: (input: ExecuteActionInput) => void;
+  /** Secret parameters sealed at submit, opened here in memory just before the downstream call. */
+  sealedParams?: SealedParams;
   /** The clock. */
   now?: () => number;
 }
@@ -158,13 +162,27 @@ export function createConnectorActivities(deps: ConnectorDeps) {
     },
   };
 
+  /** Opens the request's sealed parameters; a value gone or not openable fails for good, a silent database retries. */
+  async function openSealed(input: ExecuteActionInput): Promise<OpenedParams> {
+    if (findSealedRefs(input.params).length === 0) return { params: input.params, values: [] };
+    if (!deps.sealedParams) throw secretsUnavailable('sealed secret parameters cannot be opened by this worker', true);
+    try {
+      return await deps.sealedParams.open(input.requestId, input.params);
+    } catch (err) {
+      if (err instanceof AppError) throw secretsUnavailable(err.message, true);
+      throw secretsUnavailable(`sealed store unavailable (nothing sent): ${errorText(err)}`, false);
+    }
+  }
+
   async function execute(input: ExecuteActionInput): Promise<ExecutionOutcome> {
     const action = deps.config.actions[input.action];
     const connector = deps.config.connectors[input.connector];
     if (!action || !connector || action.connector !== input.connector) {
       throw misconfigured(`action ${input.action} is not served by connector ${input.connector}`);
     }
-    if (paramsHash(input.params) !== input.paramsHash) {
+    // The real values of sealed parameters, for the hash and the call only: never logged, recorded or returned.
+    const opened = await openSealed(input);
+    if (paramsHash(opened.params) !== input.paramsHash) {
       throw ApplicationFailure.create({
         type: 'ParamsMismatch',
         message: 'parameters differ from the approved ones',
@@ -218,7 +236,7 @@ export function createConnectorActivities(deps: ConnectorDeps) {
       ? await credentials.resolve(connector.credential, input.requestId)
       : undefined;
     const call = action.http
-      ? { method: action.http.method, url: renderUrl(action.http.url, input.params).url.toString() }
+      ? { method: action.http.method, url: renderUrl(action.http.url, opened.params).url.toString() }
       : undefined;
     const extraHeaders = deps.callHeaders ? await deps.callHeaders(input, call) : undefined;
     deps.logger.info(
@@ -240,11 +258,12 @@ export function createConnectorActivities(deps: ConnectorDeps) {
     }
     let outcome: ExecutionOutcome;
     try {
-      outcome = await executeHttpAction(input, action, connector, credential, {
+      outcome = await executeHttpAction({ ...input, params: opened.params }, action, connector, credential, {
         fetch: doFetch,
         attempt,
         extraHeaders,
         now,
+        secrets: hiddenTexts(opened.values),
       });
     } catch (err) {
       if (!(err instanceof ApplicationFailure)) throw err;
@@ -322,6 +341,26 @@ function receiptIdOf(headers: Record<string, string> | undefined): string | unde
     // Not a JWT: a header some other callHeaders hook set under that name; there is no receipt id to record.
     return undefined;
   }
+}
+
+/** The texts of opened secret values (each string, number and its URL and JSON forms), kept out of outcomes. */
+function hiddenTexts(values: readonly unknown[]): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown) => {
+    if (typeof v === 'string' || typeof v === 'number') {
+      const text = String(v);
+      out.add(text);
+      out.add(encodeURIComponent(text));
+      out.add(JSON.stringify(text).slice(1, -1));
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  values.forEach(walk);
+  return [...out];
+}
+
+function secretsUnavailable(message: string, nonRetryable: boolean): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'SecretParamsUnavailable', message, nonRetryable });
 }
 
 /** Margin kept between this worker's clock and the server's start-to-close timer. */

@@ -4,38 +4,67 @@
 /** The placeholder that replaces a secret value. */
 export const WITHHELD = '[secret: withheld]';
 const UNRESOLVED = '[not shown: schema reference]';
+const TOO_DEEP = '[not shown: nested too deep]';
 
 type Schema = Record<string, unknown>;
 
+/** Why a value is not shown as it is: the schema marks it secret, cannot be followed there, or nests past the walk. */
+export type SecretSite = 'secret' | 'unresolved' | 'too_deep';
+
+/** A step into a value: an object member's name or an array index. */
+export type ParamPath = (string | number)[];
+
 /** Returns a copy of `params` with secret values replaced by a placeholder, following the action's JSON Schema. */
 export function redactParams(params: unknown, schema: unknown): unknown {
-  const root = isObject(schema) ? schema : {};
-  return redact(params, [root], root, 0);
+  return replaceSecretValues(params, schema, (_value, _path, site) =>
+    site === 'secret' ? WITHHELD : site === 'unresolved' ? UNRESOLVED : TOO_DEEP,
+  );
 }
 
-function redact(value: unknown, schemas: Schema[], root: Schema, depth: number): unknown {
+/**
+ * Returns a copy of `params` where every value the action's JSON Schema marks secret, and every value under a schema
+ * this walk cannot follow, is replaced by what `replace` returns for it (the whole value: nothing below is visited).
+ */
+export function replaceSecretValues(
+  params: unknown,
+  schema: unknown,
+  replace: (value: unknown, path: ParamPath, site: SecretSite) => unknown,
+): unknown {
+  const root = isObject(schema) ? schema : {};
+  return walk(params, [root], root, [], replace);
+}
+
+function walk(
+  value: unknown,
+  schemas: Schema[],
+  root: Schema,
+  path: ParamPath,
+  replace: (value: unknown, path: ParamPath, site: SecretSite) => unknown,
+): unknown {
   const candidates = expand(schemas, root, 0);
-  if (candidates === 'unresolved') return UNRESOLVED;
-  if (candidates.some(isSecret)) return WITHHELD;
-  if (depth > 32) return '[not shown: nested too deep]';
+  if (candidates === 'unresolved') return replace(value, path, 'unresolved');
+  if (candidates.some(isSecret)) return replace(value, path, 'secret');
+  if (path.length > 32) return replace(value, path, 'too_deep');
   if (Array.isArray(value)) {
     return value.map((item, i) =>
-      redact(
+      walk(
         item,
         candidates.flatMap((s) => itemSchemas(s, i)),
         root,
-        depth + 1,
+        [...path, i],
+        replace,
       ),
     );
   }
   if (isObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(value)) {
-      out[key] = redact(
+      out[key] = walk(
         child,
         candidates.flatMap((s) => propertySchemas(s, key)),
         root,
-        depth + 1,
+        [...path, key],
+        replace,
       );
     }
     return out;

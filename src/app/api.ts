@@ -38,6 +38,8 @@ export async function createApiStack(options: {
   logger: Logger;
   policyExtras?: RequestServiceDeps['policyExtras'];
   refusals?: RefusalRecorder;
+  /** Where secret parameters are sealed at submit (the identity runtime's store). */
+  sealedParams?: RequestServiceDeps['sealedParams'];
   /** The notifications' shutdown step is added here. */
   steps: ShutdownStep[];
   /** Slack state shared with the other replicas (the identity runtime's replica state). */
@@ -68,6 +70,8 @@ export function createApiServices(options: {
   policyExtras?: RequestServiceDeps['policyExtras'];
   /** Where agents' refusals are recorded for the boundary-testing signal (and counted in the metrics). */
   refusals?: RefusalRecorder;
+  /** Where secret parameters are sealed at submit; without it a submit carrying one is refused. */
+  sealedParams?: RequestServiceDeps['sealedParams'];
   metricsOptions?: MetricsOptions;
 }): ApiServices {
   const metrics = createMetrics(options.metricsOptions);
@@ -81,6 +85,7 @@ export function createApiServices(options: {
     logger: options.logger,
     observer: options.refusals ? combineObservers(metrics.observer, options.refusals.observer) : metrics.observer,
     ...(options.policyExtras ? { policyExtras: options.policyExtras } : {}),
+    ...(options.sealedParams ? { sealedParams: options.sealedParams } : {}),
   });
   return { service, metrics };
 }

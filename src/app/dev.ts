@@ -91,6 +91,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       logger,
       policyExtras: runtime.policyExtras,
       refusals: runtime.usage.refusals,
+      sealedParams: runtime.sealedParams,
       steps,
       shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
       // One process: the API's /metrics carries the workers' metrics and the Temporal SDK's too.

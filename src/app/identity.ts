@@ -17,6 +17,7 @@ import { createReplicaState, type ReplicaState } from '../replica-state';
 import type { RequestServiceDeps } from '../requests';
 import { createExecutionRecorder, createUsagePolicy, type UsagePolicy } from '../usage';
 import {
+  createSealedParams,
   createVault,
   createVaultCredentialResolver,
   createVaultKeyProtector,
@@ -24,6 +25,7 @@ import {
   masterKeyConfigured,
   secretIdsFor,
   type MasterKeyring,
+  type SealedParams,
   type Vault,
 } from '../vault';
 import type { Core } from './core';
@@ -45,6 +47,8 @@ export interface IdentityRuntime {
   dataConverter: DataConverter;
   /** Attempts and outcomes of connector calls; the API reads which requests ended with outcome unknown. */
   ledger: ExecutionLedger;
+  /** Secret parameters sealed at submit (locked without a master key: submits carrying one are refused). */
+  sealedParams: SealedParams;
   /** For the request service: the agent's usage and the request's signals, read by `usage.*` and `signals.*`. */
   policyExtras: NonNullable<RequestServiceDeps['policyExtras']>;
   /** The worker dependencies for the connector domains `connectors` (their vault secrets only). */
@@ -55,6 +59,7 @@ export interface IdentityRuntime {
     callHeaders: NonNullable<ConnectorDeps['callHeaders']>;
     recorder: NonNullable<ConnectorDeps['recorder']>;
     ledger: NonNullable<ConnectorDeps['ledger']>;
+    sealedParams: SealedParams;
     dataConverter: DataConverter;
   };
   close(): Promise<void>;
@@ -97,6 +102,7 @@ export async function openIdentityRuntime(options: {
     await prepareSigningKeys(identity, keyring ? 'vault' : 'none', logger);
     const vault = createVault({ db: database.db, ...(keyring ? { keyring } : {}) });
     const ledger = createExecutionLedger(database.db);
+    const sealedParams = createSealedParams({ db: database.db, ...(keyring ? { keyring } : {}) });
     const receipts = createReceiptSigner({
       key: receiptKey,
       issuer: identityOptions.issuer,
@@ -115,6 +121,7 @@ export async function openIdentityRuntime(options: {
       receipts,
       replicaState,
       ledger,
+      sealedParams,
       ...(codec ? { codec } : {}),
       dataConverter,
       policyExtras: (agent, body) => usage.policyExtras(agent, body),
@@ -130,6 +137,7 @@ export async function openIdentityRuntime(options: {
           callHeaders: (input, call) => receipts.callHeaders(input, call),
           recorder: createExecutionRecorder(usage.store),
           ledger,
+          sealedParams,
           dataConverter,
         };
       },

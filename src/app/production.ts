@@ -51,6 +51,7 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
       logger,
       policyExtras: runtime.policyExtras,
       refusals: runtime.usage.refusals,
+      sealedParams: runtime.sealedParams,
       steps,
       shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
     });

@@ -7,6 +7,7 @@ import { createCredentialResolver, type ConnectorDeps, type CredentialResolver }
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Notifier } from '../notifier';
+import type { SealedParams } from '../vault/sealed-params';
 import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
 import type { Core } from './core';
 
@@ -37,6 +38,10 @@ export interface StartWorkersOptions {
   metrics?: Metrics;
   /** The payload codec's converter; the same as the client's. */
   dataConverter?: DataConverter;
+  /** Secret parameters sealed at submit: opened by the re-check and the connector activity, erased at the end. */
+  sealedParams?: SealedParams;
+  /** How often the control worker erases sealed parameters past their expiry (default 10 minutes). */
+  sealedSweepMs?: number;
 }
 
 export interface RunningWorkers {
@@ -68,6 +73,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       notifier: options.notifier,
       ...(options.guard ? { guard: options.guard } : {}),
       ...(options.metrics ? { observeClosed: metricsOf(options.metrics).observeClosed } : {}),
+      ...(options.sealedParams
+        ? { sealedParams: options.sealedParams, secretRetentionMs: options.core.config.execution.secretRetention }
+        : {}),
     },
     connectorDeps: {
       credentials: options.credentials ?? createCredentialResolver(),
@@ -76,9 +84,16 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...(options.metrics ? { observeExecution: metricsOf(options.metrics).observeExecution } : {}),
       ...(options.ledger ? { ledger: options.ledger } : {}),
       ...(options.onOutcomeUnknown ? { onOutcomeUnknown: options.onOutcomeUnknown } : {}),
+      ...(options.sealedParams ? { sealedParams: options.sealedParams } : {}),
     },
   });
-  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  const sweeper =
+    options.control && options.sealedParams
+      ? startSealedSweep(options.sealedParams, options.sealedSweepMs ?? SEALED_SWEEP_MS, options.logger)
+      : undefined;
+  const done = Promise.all(workers.map((w) => w.run()))
+    .then(() => undefined)
+    .finally(() => sweeper?.stop());
   const polled = [...(options.control ? [taskQueues.control] : []), ...connectors.map((c) => taskQueues.connector(c))];
   options.logger.info({ taskQueues: polled }, 'workers running');
   return {
@@ -88,6 +103,38 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       // The SDK's runtime may already have begun shutting workers down on SIGINT; only running ones need asking.
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
+    },
+  };
+}
+
+const SEALED_SWEEP_MS = 10 * 60_000;
+
+/**
+ * Erases sealed parameters past their absolute expiry, now and then every `everyMs`: the values of requests that never
+ * reported their end (terminated from Temporal) and of submits that never started a workflow.
+ */
+export function startSealedSweep(store: SealedParams, everyMs: number, logger: Logger): { stop(): void } {
+  let running: Promise<void> | undefined;
+  const sweep = () => {
+    if (running) return;
+    running = store
+      .sweep()
+      .then((erased) => {
+        if (erased > 0) logger.info({ erased }, 'expired sealed parameters erased');
+      })
+      .catch((err: unknown) => {
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'sealed parameters sweep failed');
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  sweep();
+  const timer = setInterval(sweep, everyMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
     },
   };
 }

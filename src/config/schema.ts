@@ -22,6 +22,19 @@ const duration = z
     return parsed;
   });
 
+/** A duration that may be zero ("0s"), as a number of milliseconds. */
+const retentionSchema = z
+  .string()
+  .describe('A duration such as "0s", "15m", "4h" or "2d".')
+  .transform((value, ctx) => {
+    const parsed = ms(value as ms.StringValue);
+    if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+      ctx.addIssue({ code: 'custom', message: `not a duration of zero or more: "${value}"` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
 export const riskTierSchema = z.enum(RISK_TIERS).describe('Risk tier of an action.');
 
 const personSchema = z
@@ -399,9 +412,19 @@ export const configSchema = z
           .describe(
             'How long the re-check before execution keeps retrying while the agent’s standing cannot be confirmed (registry unreachable); then the request ends `failed`, not executed (default 10m).',
           ),
+        secretRetention: retentionSchema
+          .default(0)
+          .describe(
+            'How long a request’s sealed secret parameters (values its action’s schema marks `writeOnly` or `x-secret`, kept out of Temporal) are kept after the request reaches its terminal state, e.g. "1h" to allow an operator to look into a failure; "0s" (the default) erases them at once.',
+          ),
+        secretExpiryGrace: duration
+          .default(86_400_000)
+          .describe(
+            'How long past a request’s own deadline (its approval expiry, else its submit) plus the re-check window its sealed secret parameters are erased even if the request never reported its end, as a workflow terminated from Temporal does (default 1d). A request that executes later than that fails closed.',
+          ),
       })
       .strict()
-      .default({ recheckWindow: 600_000 })
+      .default({ recheckWindow: 600_000, secretRetention: 0, secretExpiryGrace: 86_400_000 })
       .describe('How requests behave at execution time.'),
     federation: federationSchema,
   })

@@ -8,6 +8,7 @@ import * as usage from './migrations/0003_usage';
 import * as replicaState from './migrations/0004_replica_state';
 import * as refusals from './migrations/0005_refusals';
 import * as executionLedger from './migrations/0006_execution_ledger';
+import * as sealedParams from './migrations/0007_sealed_params';
 
 /** Migrations by name, applied in name order. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -17,4 +18,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004_replica_state': replicaState,
   '0005_refusals': refusals,
   '0006_execution_ledger': executionLedger,
+  '0007_sealed_params': sealedParams,
 };

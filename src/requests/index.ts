@@ -27,7 +27,9 @@ import {
   type TemporalAdapter,
 } from '../temporal/adapter';
 import type { TaskQueues } from '../temporal/worker';
+import type { SealedParams } from '../vault/sealed-params';
 import { isRequestId, requestIdFor } from './ids';
+import { refuseReferenceShapes, sealSecrets } from './secret-params';
 import { staticDetails, workflowInput, type SubmitBody } from './workflow-input';
 
 export { isRequestId, requestIdFor } from './ids';
@@ -55,6 +57,8 @@ export interface RequestServiceDeps {
   policyExtras?: (agent: AgentRecord, body: SubmitBody) => Promise<Record<string, unknown>>;
   /** Longest `wait` a caller may ask for, in seconds. */
   maxWaitSeconds?: number;
+  /** Where secret parameters are sealed instead of entering Temporal; without it a submit carrying one is refused. */
+  sealedParams?: SealedParams;
 }
 
 /** Who is asking: an agent sees only its own requests; an operator sees all. */
@@ -129,7 +133,14 @@ export function createRequestService(deps: RequestServiceDeps) {
     };
     const { decision } = deps.policy.evaluate(policyInput);
     const decisionSeconds = (performance.now() - started) / 1000;
-    const input = workflowInput(deps, requestId, agent, body, action, decision);
+    // The params hash is computed over the real values; then the secret ones are sealed and only referenced.
+    const sealed = await sealSecrets(
+      deps.sealedParams,
+      workflowInput(deps, requestId, agent, body, action, decision),
+      action.params,
+      deps.config.execution.secretExpiryGrace,
+    );
+    const input = sealed.input;
     const initial = initialState(input);
 
     const startedNew = await temporal.start(input, {
@@ -152,6 +163,8 @@ export function createRequestService(deps: RequestServiceDeps) {
       const execution = await temporal.describe(requestId);
       if (!execution) throw notFound();
       if (!startedNew || execution.memo.nonce !== nonce) {
+        // Not this submit's workflow: what it sealed belongs to nothing.
+        if (sealed.sealId) await discardSealed(requestId, sealed.sealId);
         if (execution.memo.bodyHash !== bodyHash) {
           throw new AppError('idempotency_mismatch', 'this Idempotency-Key was used with a different request body', {
             errors: [{ path: 'Idempotency-Key', message: 'reused with a different body' }],
@@ -168,6 +181,18 @@ export function createRequestService(deps: RequestServiceDeps) {
       'request submitted',
     );
     return { created: true, state: await waitIfAsked(initial, options) };
+  }
+
+  async function discardSealed(requestId: string, sealId: string): Promise<void> {
+    try {
+      await deps.sealedParams?.discard(requestId, sealId);
+    } catch (err) {
+      // Left to the sweep, which erases it by its absolute expiry.
+      deps.logger.warn(
+        { requestId, err: err instanceof Error ? err.message : String(err) },
+        'sealed parameters of a duplicate submit not discarded',
+      );
+    }
   }
 
   /** Everything that refuses a submit before policy runs; nothing is started for a refused one. */
@@ -189,6 +214,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       if (issues.length > 0) {
         throw new AppError('invalid_params', 'parameters do not match the action’s schema', { errors: issues });
       }
+      refuseReferenceShapes(body.params);
       return action;
     } catch (err) {
       if (err instanceof AppError) deps.observer?.refused?.(action ? body.action : 'unknown', err.code, agent);

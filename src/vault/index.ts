@@ -5,3 +5,4 @@ export * from './tables';
 export * from './vault';
 export * from './resolver';
 export * from './key-protector';
+export * from './sealed-params';

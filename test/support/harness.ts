@@ -27,10 +27,13 @@ import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../
 import { createExecutionRecorder, createUsagePolicy, type UsagePolicy } from '../../src/usage';
 import {
   createMasterKeyring,
+  createSealedParams,
   createVault,
   createVaultCredentialResolver,
   generateMasterKey,
   parseMasterKey,
+  type MasterKeyring,
+  type SealedParams,
   type Vault,
 } from '../../src/vault';
 import { openTestDatabase } from '../identity/databases';
@@ -54,6 +57,11 @@ export interface HarnessOptions {
    * kill-switch guard, usage budgets and signals, the vault and approval receipts; every person is an operator.
    */
   identity?: HarnessIdentityOptions;
+  /**
+   * The sealed store for secret parameters (default true): over the identity database, or without `identity` over a
+   * database of its own, as the product always has one; false: none, so a submit carrying a secret is refused.
+   */
+  sealedParams?: boolean;
 }
 
 export interface HarnessIdentityOptions {
@@ -78,6 +86,8 @@ export interface HarnessIdentity {
   vault: Vault;
   usage: UsagePolicy;
   receipts: ReceiptSigner;
+  /** The vault's master keys (the sealed parameters use them too). */
+  keyring: MasterKeyring;
   /** Each person's personal operator token. */
   operatorTokens: Record<string, string>;
 }
@@ -110,6 +120,8 @@ export interface Harness {
   agents: AgentDirectory;
   /** Present when started with `identity`. */
   identity?: HarnessIdentity;
+  /** Where secret parameters are sealed (absent with `sealedParams: false`). */
+  sealedParams?: SealedParams;
   logger: Logger;
   logLines: string[];
   startWorkers(): Promise<void>;
@@ -145,6 +157,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
   const identity = options.identity ? await startIdentity(options.config, options.identity, logger) : undefined;
+  const sealedDatabase = options.sealedParams !== false && !identity ? await openTestDatabase('sqlite') : undefined;
+  const sealedDb = options.sealedParams === false ? undefined : (identity?.database.db ?? sealedDatabase?.db);
+  const sealedParams = sealedDb
+    ? createSealedParams({
+        db: sealedDb,
+        keyring: identity?.keyring ?? createMasterKeyring(parseMasterKey(generateMasterKey(), 'test master key')),
+      })
+    : undefined;
   const agents = options.agents ?? identity?.identity.directory ?? createConfigAgentDirectory(options.config);
   const guard = options.guard ?? identity?.identity.killSwitches.guard;
   const catalog = ActionCatalog.compile(options.config);
@@ -161,6 +181,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logger,
     observer: identity ? combineObservers(metrics.observer, identity.usage.refusals.observer) : metrics.observer,
     ...(identity ? { policyExtras: (a, body) => identity.usage.policyExtras(a, body) } : {}),
+    ...(sealedParams ? { sealedParams } : {}),
   });
   const connectorDeps: Omit<ConnectorDeps, 'config' | 'logger'> = identity
     ? {
@@ -192,8 +213,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         notifier: options.notifier ?? createLogNotifier(logger),
         ...(guard ? { guard } : {}),
         observeClosed: hooks.observeClosed,
+        ...(sealedParams ? { sealedParams, secretRetentionMs: options.config.execution.secretRetention } : {}),
       },
-      connectorDeps: { ...connectorDeps, observeExecution: hooks.observeExecution },
+      connectorDeps: {
+        ...connectorDeps,
+        observeExecution: hooks.observeExecution,
+        ...(sealedParams ? { sealedParams } : {}),
+      },
       workflowBundle: { codePath: bundlePath },
       dataConverter,
     });
@@ -218,6 +244,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     taskQueues,
     agents,
     ...(identity ? { identity } : {}),
+    ...(sealedParams ? { sealedParams } : {}),
     logger,
     logLines,
     startWorkers,
@@ -227,6 +254,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await nativeConnection.close();
       await connection.close();
       await identity?.database.close();
+      await sealedDatabase?.close();
     },
   };
 }
@@ -247,10 +275,8 @@ async function startIdentity(
     ...options.options,
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const vault = createVault({
-    db: database.db,
-    keyring: createMasterKeyring(parseMasterKey(generateMasterKey(), 'test master key')),
-  });
+  const keyring = createMasterKeyring(parseMasterKey(generateMasterKey(), 'test master key'));
+  const vault = createVault({ db: database.db, keyring });
   for (const [id, value] of Object.entries(options.secrets ?? {})) await vault.put({ id, value, by: 'test' });
   const operatorTokens: Record<string, string> = {};
   if (options.operators ?? true) {
@@ -263,6 +289,7 @@ async function startIdentity(
     database,
     vault,
     usage,
+    keyring,
     receipts: createReceiptSigner({ key: await generateReceiptKey(), issuer: 'countersign-test' }),
     operatorTokens,
   };
