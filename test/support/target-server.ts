@@ -15,6 +15,8 @@ export interface TargetServer {
   calls: TargetCall[];
   /** Calls whose Idempotency-Key was seen before (retries). */
   replays: number;
+  /** Calls received and not answered yet (a delayed response in flight). */
+  inFlight: number;
   /** Sets the status of the next N responses (then back to 200). */
   failNext(status: number, times?: number): void;
   /** Delays every response by ms (for timeouts). */
@@ -30,11 +32,14 @@ export async function startTargetServer(): Promise<TargetServer> {
   let replays = 0;
   let failures: { status: number; times: number } | undefined;
   let delayMs = 0;
+  let inFlight = 0;
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
+      inFlight += 1;
       const respond = () => {
+        inFlight -= 1;
         calls.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
         const key = String(req.headers['idempotency-key'] ?? '');
         if (failures && failures.times > 0) {
@@ -60,6 +65,9 @@ export async function startTargetServer(): Promise<TargetServer> {
     calls,
     get replays() {
       return replays;
+    },
+    get inFlight() {
+      return inFlight;
     },
     failNext(status, times = 1) {
       failures = { status, times };
