@@ -240,6 +240,8 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
   const updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
   // What the last look at the workers found: a query answered (or not), or the server's poller list.
   let answered: { atMs: number; ok: boolean } | undefined;
+  /** When the server last listed a fresh poller on the control task queue. */
+  let pollersSeenAtMs: number | undefined;
   const localOperations = new Map<string, OperationProgress>();
   const within = <T>(ms: number, fn: () => Promise<T>) => client.connection.withDeadline(Date.now() + ms, fn);
 
@@ -568,12 +570,19 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
       );
       const nowMs = Date.now();
       const count = (response.pollers ?? []).filter((p) => nowMs - tsToMs(p.lastAccessTime) < POLLER_FRESH_MS).length;
+      if (count > 0) pollersSeenAtMs = nowMs;
+      // A restarted Temporal server has an empty poller list until each worker's next poll, which the worker's own
+      // backoff may delay by ten seconds or more; a worker seen polling within the same freshness window as the
+      // server's list counts, so the API is ready as soon as Temporal answers again.
+      const remembered = count === 0 && pollersSeenAtMs !== undefined && nowMs - pollersSeenAtMs < POLLER_FRESH_MS;
       // A query that found no worker a moment ago outweighs a poller list that remembers stopped workers.
-      const polling = count > 0 && !recently(false);
+      const polling = (count > 0 || remembered) && !recently(false);
       return {
         temporal: 'ok',
         worker: polling
-          ? `ok (${count} poller${count === 1 ? '' : 's'})`
+          ? remembered
+            ? `ok (a worker polled ${Math.round((nowMs - pollersSeenAtMs!) / 1000)} s ago; none listed since Temporal restarted)`
+            : `ok (${count} poller${count === 1 ? '' : 's'})`
           : count > 0
             ? `no worker answered a query on ${options.taskQueue} just now`
             : `no worker polling ${options.taskQueue}`,

@@ -39,7 +39,6 @@ describe('topology: Temporal and PostgreSQL outages', () => {
     });
   });
   afterAll(async () => {
-    await proxy?.start();
     await t?.close();
     await proxy?.close();
   });

@@ -39,7 +39,7 @@ describe('topology: state shared between API replicas', () => {
       headers: { Authorization: `Bearer ${t.operator}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ agent: 'topology-bot', reason: 'topology test: agent misbehaving' }),
     });
-    expect(pull.status).toBe(201);
+    expect(pull.status).toBe(202);
     const pulledAt = Date.now();
     const after: { startedAt: number; result: Submitted }[] = [];
     // Keep submitting at the other replica until a submit started past the delay has been answered.
