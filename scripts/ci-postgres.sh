@@ -57,6 +57,11 @@ if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '${PG_USER}'")" !=
   log "creating role ${PG_USER}"
   psql_admin -c "CREATE ROLE \"${PG_USER}\" LOGIN PASSWORD '${PG_PASSWORD}'" >&2
 fi
+# The topology suite creates databases of its own (a Temporal server's persistence and visibility, a registry per file).
+if [ "$(psql_admin -c "SELECT rolcreatedb FROM pg_roles WHERE rolname = '${PG_USER}'")" != "t" ]; then
+  log "granting CREATEDB to ${PG_USER}"
+  psql_admin -c "ALTER ROLE \"${PG_USER}\" CREATEDB" >&2
+fi
 if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '${PG_DB}'")" != "1" ]; then
   log "creating database ${PG_DB}"
   psql_admin -c "CREATE DATABASE \"${PG_DB}\" OWNER \"${PG_USER}\"" >&2

@@ -158,6 +158,12 @@ export const settingsSchema = z.object({
     .optional()
     .transform((v) => v === 'true' || v === '1')
     .describe('Set by CI runners: tests that need PostgreSQL fail instead of skipping when it is unreachable.'),
+  COUNTERSIGN_TOPOLOGY_TEMPORAL_OUTAGE_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(60_000)
+    .describe('`npm run test:topology`: how long the Temporal server stays stopped in the outage case (ms).'),
   COUNTERSIGN_METRICS_PORT: z.coerce
     .number()
     .int()

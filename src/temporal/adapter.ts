@@ -106,12 +106,27 @@ export const closedConnectionGuard: Interceptor = (options, nextCall) => {
 type ConnectOptions = NonNullable<Parameters<typeof Connection.connect>[0]>;
 
 /**
+ * gRPC's reconnect backoff, capped. grpc-js grows the wait between reconnect attempts by 1.6x up to 120 s by
+ * default, so after a five-minute Temporal outage a process went on refusing for up to two more minutes although the
+ * server was back. One attempt every 2 s at most costs a refused TCP connect during an outage and bounds recovery.
+ */
+export const RECONNECT_CHANNEL_ARGS = {
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+} as const;
+
+/**
  * Connects to Temporal. `interceptors` replace the SDK's default retry interceptor (as in `Connection.connect`);
- * the closed-connection guard always comes last, next to the channel.
+ * the closed-connection guard always comes last, next to the channel. The reconnect backoff is capped
+ * (RECONNECT_CHANNEL_ARGS) unless `channelArgs` say otherwise.
  */
 export async function connectTemporal(options: ConnectOptions & { address: string }): Promise<Connection> {
   const outer = options.interceptors ?? [makeGrpcRetryInterceptor(defaultGrpcRetryOptions())];
-  return Connection.connect({ ...options, interceptors: [...outer, closedConnectionGuard] });
+  return Connection.connect({
+    ...options,
+    channelArgs: { ...RECONNECT_CHANNEL_ARGS, ...options.channelArgs },
+    interceptors: [...outer, closedConnectionGuard],
+  });
 }
 
 /** Connects a client whose calls fail fast when Temporal is unreachable (a few quick retries, not twenty seconds). */
@@ -239,6 +254,8 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
   const updateTimeoutMs = options.updateTimeoutMs ?? 10_000;
   // What the last look at the workers found: a query answered (or not), or the server's poller list.
   let answered: { atMs: number; ok: boolean } | undefined;
+  /** When the server last listed a fresh poller on the control task queue. */
+  let pollersSeenAtMs: number | undefined;
   const localOperations = new Map<string, OperationProgress>();
   const within = <T>(ms: number, fn: () => Promise<T>) => client.connection.withDeadline(Date.now() + ms, fn);
 
@@ -567,12 +584,19 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
       );
       const nowMs = Date.now();
       const count = (response.pollers ?? []).filter((p) => nowMs - tsToMs(p.lastAccessTime) < POLLER_FRESH_MS).length;
+      if (count > 0) pollersSeenAtMs = nowMs;
+      // A restarted Temporal server has an empty poller list until each worker's next poll, which the worker's own
+      // backoff may delay by ten seconds or more; a worker seen polling within the same freshness window as the
+      // server's list counts, so the API is ready as soon as Temporal answers again.
+      const remembered = count === 0 && pollersSeenAtMs !== undefined && nowMs - pollersSeenAtMs < POLLER_FRESH_MS;
       // A query that found no worker a moment ago outweighs a poller list that remembers stopped workers.
-      const polling = count > 0 && !recently(false);
+      const polling = (count > 0 || remembered) && !recently(false);
       return {
         temporal: 'ok',
         worker: polling
-          ? `ok (${count} poller${count === 1 ? '' : 's'})`
+          ? remembered
+            ? `ok (a worker polled ${Math.round((nowMs - pollersSeenAtMs!) / 1000)} s ago; none listed since Temporal restarted)`
+            : `ok (${count} poller${count === 1 ? '' : 's'})`
           : count > 0
             ? `no worker answered a query on ${options.taskQueue} just now`
             : `no worker polling ${options.taskQueue}`,

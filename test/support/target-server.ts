@@ -21,6 +21,8 @@ export interface TargetServer {
   failNext(status: number, times?: number, headers?: Record<string, string>): void;
   /** Requests that arrived, answered or not yet (calls are recorded when answered). */
   received: number;
+  /** Calls received and not answered yet (a delayed response in flight). */
+  inFlight: number;
   /** Delays every response by ms (for timeouts). */
   delay(ms: number): void;
   callsFor(requestId: string): TargetCall[];
@@ -35,12 +37,15 @@ export async function startTargetServer(options: { port?: number } = {}): Promis
   let failures: { status: number; times: number; headers: Record<string, string> } | undefined;
   let received = 0;
   let delayMs = 0;
+  let inFlight = 0;
   const server: Server = createServer((req, res) => {
     received += 1;
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
+      inFlight += 1;
       const respond = () => {
+        inFlight -= 1;
         calls.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, at: Date.now() });
         const key = String(req.headers['idempotency-key'] ?? '');
         if (failures && failures.times > 0) {
@@ -72,6 +77,9 @@ export async function startTargetServer(options: { port?: number } = {}): Promis
     },
     get received() {
       return received;
+    },
+    get inFlight() {
+      return inFlight;
     },
     delay(ms) {
       delayMs = ms;

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { loadConfigFile } from '../../src/config/load';
 import { settingsSchema } from '../../src/config/settings';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../../src/contracts/names';
+import { TEMPORAL_SERVER_VERSION } from '../../scripts/temporal-server';
 
 interface Service {
   image?: string;
@@ -18,6 +19,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
   network_mode?: string;
   volumes?: string[];
+  healthcheck?: { test?: string[] | string };
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -133,5 +135,39 @@ describe('docker-compose.yml', () => {
     expect(billing.network_mode).toBe('service:countersign-worker');
     expect(billing.entrypoint).toEqual(['node', 'dist/billing-service.js']);
     expect(service('countersign-worker').environment?.BILLING_API_TOKEN).toBe(billing.environment?.BILLING_API_TOKEN);
+  });
+  it('when the Temporal images are pinned, then they are the release the topology tests build and run', () => {
+    const release = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    expect(service('temporal').image).toBe(`temporalio/server:${release}`);
+    expect(service('temporal-schema').image).toBe(`temporalio/admin-tools:${release}`);
+    expect(service('temporal-namespace').image).toBe(`temporalio/admin-tools:${release}`);
+  });
+
+  it('when long-running services start, then each has a health check, the worker included', () => {
+    for (const name of ['postgresql', 'temporal', 'countersign-api', 'countersign-worker']) {
+      expect(service(name).healthcheck?.test, `${name} has no health check`).toBeDefined();
+    }
+    expect(JSON.stringify(service('countersign-api').healthcheck?.test)).toContain('/readyz');
+    const worker = service('countersign-worker');
+    expect(JSON.stringify(worker.healthcheck?.test)).toContain(
+      `:${String(worker.environment?.COUNTERSIGN_METRICS_PORT)}/metrics`,
+    );
+  });
+
+  it('when Countersign services get their settings, then Slack and the Temporal UI pass through and no demo API key is on', () => {
+    const api = service('countersign-api').environment ?? {};
+    const worker = service('countersign-worker').environment ?? {};
+    for (const key of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']) {
+      expect(String(api[key]), key).toBe('${' + key + ':-}');
+    }
+    expect(String(worker.SLACK_BOT_TOKEN)).toBe('${SLACK_BOT_TOKEN:-}');
+    expect(api.TEMPORAL_UI_URL).toBe('http://localhost:8233');
+    expect(worker.TEMPORAL_UI_URL).toBe(api.TEMPORAL_UI_URL);
+    // The example config's agent keys are demo keys: they stay refused unless the operator opts in.
+    expect(interpolate(String(api.COUNTERSIGN_ALLOW_API_KEYS))).toBe('false');
+    expect(worker.COUNTERSIGN_ALLOW_API_KEYS).toBeUndefined();
+    // Every replica and worker shares one master key (the sealed signing keys and the vault need the same one).
+    expect(String(api.COUNTERSIGN_MASTER_KEY)).toBe(String(worker.COUNTERSIGN_MASTER_KEY));
+    expect(api.DATABASE_URL).toBe(worker.DATABASE_URL);
   });
 });
