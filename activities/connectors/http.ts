@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActionConfig, ConnectorConfig } from '../../src/config/schema';
 import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
+import { injectTraceHeaders, inSpan, SpanKind } from '../../src/tracing';
 
 type HttpConnector = Extract<ConnectorConfig, { type: 'http' }>;
 
@@ -85,15 +86,38 @@ export async function executeHttpAction(
     headers['Content-Type'] = 'application/json';
   }
 
+  // The downstream call is a client span of the request's trace; its W3C `traceparent` goes with the call. The name
+  // and attributes carry the URL template's path and the host, never a parameter value.
+  const templatePath = templatePathOf(template.url);
+  const call = () =>
+    inSpan(
+      `${template.method} ${templatePath}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': template.method,
+          'server.address': url.hostname,
+          'url.template': templatePath,
+          'countersign.connector': input.connector,
+          'countersign.request_id': input.requestId,
+        },
+      },
+      async (span) => {
+        injectTraceHeaders(headers);
+        const answer = await deps.fetch(url, {
+          method: template.method,
+          headers,
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(connector.timeout),
+        });
+        span?.setAttribute('http.response.status_code', answer.status);
+        return answer;
+      },
+    );
   let response: Response;
   try {
-    response = await deps.fetch(url, {
-      method: template.method,
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(connector.timeout),
-    });
+    response = await call();
   } catch (err) {
     // Network errors and timeouts retry: the downstream dedupes on Idempotency-Key.
     throw ApplicationFailure.create({
@@ -122,6 +146,12 @@ export async function executeHttpAction(
     });
   }
   return { ok: true, status: response.status, summary, attempts: deps.attempt };
+}
+
+/** The path of a URL template (`/v1/payments/{paymentId}/refunds`): placeholders kept, values never filled in. */
+export function templatePathOf(template: string): string {
+  const match = /^[a-z]+:\/\/[^/]*(\/[^?#]*)?/i.exec(template);
+  return match?.[1] ?? '/';
 }
 
 async function readBounded(response: Response): Promise<string> {

@@ -19,6 +19,7 @@ import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
 import { temporalSdkMetricsSource } from './metrics-server';
 import { connectTemporal, requireNative, startOrConnectTemporal } from './temporal';
+import { startProcessTracing } from './tracing';
 import { createOverlayCredentialResolver, startWorkers } from './workers';
 
 export interface DevOptions {
@@ -51,6 +52,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
   const shutdown = () => runShutdown([...steps].reverse(), logger);
 
   try {
+    const tracing = await startProcessTracing(settings, 'dev', logger, steps);
     const temporal = await startOrConnectTemporal(settings, logger, progress);
     steps.push({ name: 'temporal dev server', run: () => temporal.stop() });
 
@@ -80,6 +82,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       address: temporal.address,
       namespace: settings.TEMPORAL_NAMESPACE,
       forWorkers: true,
+      ...(tracing ? { clientInterceptors: tracing.clientInterceptors } : {}),
     });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
 
@@ -106,6 +109,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       notifier: notifications.notifier,
       control: true,
       metrics,
+      ...(tracing ? { tracing: tracing.worker } : {}),
       ...runtime.workerDeps({
         connectors: Object.keys(core.config.connectors),
         fallback: createOverlayCredentialResolver(overrides),

@@ -11,6 +11,7 @@ import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
 import { startMetricsServer, temporalSdkMetricsSource } from './metrics-server';
 import { createNotifications } from './notifications';
 import { connectTemporal, requireNative } from './temporal';
+import { startProcessTracing } from './tracing';
 import { startWorkers } from './workers';
 
 export interface ProcessOptions {
@@ -34,10 +35,16 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
   const stopSignal = options.stopSignal ?? waitForStopSignal();
   const steps: ShutdownStep[] = [];
   try {
+    const tracing = await startProcessTracing(settings, 'api', logger, steps);
     warnUnsharedReceiptKey(settings, logger);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     steps.push({ name: 'identity database', run: () => runtime.close() });
-    const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: false });
+    const connections = await connectTemporal({
+      address,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      forWorkers: false,
+      ...(tracing ? { clientInterceptors: tracing.clientInterceptors } : {}),
+    });
     steps.push({ name: 'temporal connection', run: () => connections.close() });
     const { service, metrics, notifications } = await createApiStack({
       settings,
@@ -89,10 +96,16 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
   const stopSignal = options.stopSignal ?? waitForStopSignal();
   const steps: ShutdownStep[] = [];
   try {
+    const tracing = await startProcessTracing(settings, 'worker', logger, steps);
     warnUnsharedReceiptKey(settings, logger);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     steps.push({ name: 'identity database', run: () => runtime.close() });
-    const connections = await connectTemporal({ address, namespace: settings.TEMPORAL_NAMESPACE, forWorkers: true });
+    const connections = await connectTemporal({
+      address,
+      namespace: settings.TEMPORAL_NAMESPACE,
+      forWorkers: true,
+      ...(tracing ? { clientInterceptors: tracing.clientInterceptors } : {}),
+    });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
     const metrics = createMetrics({
       temporalSdkMetrics: temporalSdkMetricsSource(settings.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS, logger),
@@ -121,6 +134,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
       control: options.control,
       connectors: options.connectors,
       metrics,
+      ...(tracing ? { tracing: tracing.worker } : {}),
       // A worker holds only the vault secrets of the credential domains it serves.
       ...runtime.workerDeps({ connectors: options.connectors ?? Object.keys(core.config.connectors) }),
     });

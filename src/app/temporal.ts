@@ -1,5 +1,6 @@
 // Reaching Temporal: the cluster at TEMPORAL_ADDRESS, or the embedded dev server that `countersign dev` starts.
 import { join } from 'node:path';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { defaultCacheDir, type Settings } from '../config/settings';
 import { SEARCH_ATTRIBUTES } from '../contracts/names';
@@ -86,8 +87,14 @@ export async function connectTemporal(options: {
   address: string;
   namespace: string;
   forWorkers: boolean;
+  /** The tracing client interceptors, when tracing is on. */
+  clientInterceptors?: WorkflowClientInterceptor[];
 }): Promise<TemporalConnections> {
-  const client = await connectClient({ address: options.address, namespace: options.namespace });
+  const client = await connectClient({
+    address: options.address,
+    namespace: options.namespace,
+    ...(options.clientInterceptors ? { interceptors: options.clientInterceptors } : {}),
+  });
   const native = options.forWorkers ? await NativeConnection.connect({ address: options.address }) : undefined;
   return {
     client,

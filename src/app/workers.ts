@@ -6,7 +6,7 @@ import { createCredentialResolver, type ConnectorDeps, type CredentialResolver }
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Notifier } from '../notifier';
-import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
+import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues, type WorkerTracing } from '../temporal/worker';
 import type { Core } from './core';
 
 export interface StartWorkersOptions {
@@ -30,6 +30,8 @@ export interface StartWorkersOptions {
   taskQueues?: TaskQueues;
   /** Moved by the activities: executions by outcome, closed requests, decision times. */
   metrics?: Metrics;
+  /** Tracing, when on. */
+  tracing?: WorkerTracing;
 }
 
 export interface RunningWorkers {
@@ -67,6 +69,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...(options.recorder ? { recorder: options.recorder } : {}),
       ...(options.metrics ? { observeExecution: metricsOf(options.metrics).observeExecution } : {}),
     },
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
   const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
   const polled = [...(options.control ? [taskQueues.control] : []), ...connectors.map((c) => taskQueues.connector(c))];

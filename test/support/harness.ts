@@ -21,6 +21,7 @@ import { createRequestService, type RequestService } from '../../src/requests';
 import { metricsOf } from '../../src/app/workers';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorkers, prefixedTaskQueues, type TaskQueues } from '../../src/temporal/worker';
+import type { TracingRuntime } from '../../src/tracing/sdk';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/receipts';
 import { createExecutionRecorder, createUsagePolicy, type UsagePolicy } from '../../src/usage';
 import {
@@ -46,6 +47,8 @@ export interface HarnessOptions {
    * kill-switch guard, usage budgets and signals, the vault and approval receipts; every person is an operator.
    */
   identity?: HarnessIdentityOptions;
+  /** Tracing on the client and the workers, as the processes wire it when an OTLP endpoint is set. */
+  tracing?: TracingRuntime;
 }
 
 export interface HarnessIdentityOptions {
@@ -123,7 +126,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   );
   installTemporalRuntime(logger, 'WARN');
   const connection = await connectTemporal({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    ...(options.tracing ? { interceptors: { workflow: options.tracing.clientInterceptors } } : {}),
+  });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
   const identity = options.identity ? await startIdentity(options.config, options.identity, logger) : undefined;
@@ -176,6 +183,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       },
       connectorDeps: { ...connectorDeps, observeExecution: hooks.observeExecution },
       workflowBundle: { codePath: bundlePath },
+      ...(options.tracing ? { tracing: options.tracing.worker } : {}),
     });
     running = workers.map((w) => w.run());
   };
