@@ -1,6 +1,7 @@
 // The `http` connector: calls an internal API with a credential that only this activity ever holds.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActionConfig, ConnectorConfig } from '../../src/config/schema';
+import { templatePathOf } from '../../src/contracts/names';
 import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
 import { injectTraceHeaders, inSpan, SpanKind } from '../../src/tracing';
 
@@ -146,12 +147,6 @@ export async function executeHttpAction(
     });
   }
   return { ok: true, status: response.status, summary, attempts: deps.attempt };
-}
-
-/** The path of a URL template (`/v1/payments/{paymentId}/refunds`): placeholders kept, values never filled in. */
-export function templatePathOf(template: string): string {
-  const match = /^[a-z]+:\/\/[^/]*(\/[^?#]*)?/i.exec(template);
-  return match?.[1] ?? '/';
 }
 
 async function readBounded(response: Response): Promise<string> {

@@ -2,6 +2,7 @@
 import type { AgentRecord } from '../agents';
 import { paramsHash } from '../canonical';
 import type { ActionConfig, CountersignConfig } from '../config/schema';
+import { templatePathOf } from '../contracts/names';
 import type { ActionRequestInput, ActionTarget, PolicyDecision } from '../contracts/types';
 import { excludedApprovers } from '../directory';
 import type { TaskQueues } from '../temporal/worker';
@@ -43,6 +44,7 @@ export function workflowInput(
       type: connector?.type ?? 'http',
       taskQueue: deps.taskQueues.connector(action.connector),
       timeoutMs: connector?.timeout ?? 10_000,
+      ...(action.http ? { call: `${action.http.method} ${templatePathOf(action.http.url)}` } : {}),
     },
     recheckWindowMs: deps.config.execution.recheckWindow,
   };
@@ -62,5 +64,6 @@ export function staticDetails(input: ActionRequestInput): string {
     `**Params hash:** ${input.paramsHash}`,
   ]
     .filter(Boolean)
-    .join('\n');
+    // A blank line between facts: the UI renders markdown, where one newline runs the lines together.
+    .join('\n\n');
 }
