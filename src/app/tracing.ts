@@ -11,7 +11,8 @@ export type ProcessRole = 'api' | 'worker' | 'dev';
 export function tracesUrl(settings: Settings): string | undefined {
   if (settings.OTEL_SDK_DISABLED) return undefined;
   if (settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  if (settings.OTEL_EXPORTER_OTLP_ENDPOINT) return `${settings.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
+  if (settings.OTEL_EXPORTER_OTLP_ENDPOINT)
+    return `${settings.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
   return undefined;
 }
 

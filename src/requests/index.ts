@@ -120,7 +120,10 @@ export function createRequestService(deps: RequestServiceDeps) {
       { attributes: { 'countersign.agent': agent.id, 'countersign.action': body.action } },
       async (span) => {
         const result = await submitTraced(agent, body, idempotencyKey, options);
-        span?.setAttributes({ 'countersign.request_id': result.state.requestId, 'countersign.created': result.created });
+        span?.setAttributes({
+          'countersign.request_id': result.state.requestId,
+          'countersign.created': result.created,
+        });
         return result;
       },
     );

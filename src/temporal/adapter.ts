@@ -387,7 +387,8 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
    */
   async function decide(id: string, submission: DecisionSubmission): Promise<DecideResult | undefined> {
     requireWorker();
-    const send = () => update(id, () => client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [submission] }));
+    const send = () =>
+      update(id, () => client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [submission] }));
     if (!tracingEnabled()) return send();
     // The approval joins its request's trace (the submit's span context, kept in the memo), linked to the call that
     // carried it (an operator's HTTP request); a Slack click has no trace of its own.

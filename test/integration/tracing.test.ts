@@ -37,7 +37,10 @@ const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** The one span of this trace with this name. */
 function only(spans: ReadableSpan[], name: string): ReadableSpan {
   const found = spans.filter((s) => s.name === name);
-  expect(found.map((s) => s.name), `spans named ${name}`).toEqual([name]);
+  expect(
+    found.map((s) => s.name),
+    `spans named ${name}`,
+  ).toEqual([name]);
   return found[0]!;
 }
 
@@ -109,7 +112,11 @@ describe('tracing', () => {
   it('when a submit carries no traceparent, then a new trace starts at the server span and still reaches the downstream', async () => {
     const submitted = await call<{ id: string }>(api, 'POST', '/v1/action-requests', {
       token: TEST_AGENT_KEY,
-      body: { action: 'payments.refund', params: { paymentId: 'pay_trace5678', amount: 5, currency: 'USD' }, reason: 'x' },
+      body: {
+        action: 'payments.refund',
+        params: { paymentId: 'pay_trace5678', amount: 5, currency: 'USD' },
+        reason: 'x',
+      },
     });
     expect(submitted.status).toBe(201);
     const id = submitted.json.id;

@@ -1,5 +1,6 @@
 // What the Temporal UI shows for a request's events: every activity and timer carries a summary naming what it is for
 // (ids, group names and URL templates only, never a parameter value), and the details are separate markdown lines.
+import { readFileSync } from 'node:fs';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../support/config';
@@ -57,9 +58,15 @@ describe('Temporal UI summaries', () => {
         'outcome notice',
       ]),
     );
-    expect(activities.every((s) => s.length > 0), 'every activity has a summary').toBe(true);
+    expect(
+      activities.every((s) => s.length > 0),
+      'every activity has a summary',
+    ).toBe(true);
     expect(timers).toEqual(expect.arrayContaining(['reminder to communications', 'escalation to security', 'expiry']));
-    expect(timers.every((s) => s.length > 0), 'every timer has a summary').toBe(true);
+    expect(
+      timers.every((s) => s.length > 0),
+      'every timer has a summary',
+    ).toBe(true);
     expect(JSON.stringify({ activities, timers })).not.toContain('customer@example.org');
     // One fact per paragraph: the UI's markdown would run single lines together.
     expect(details.split('\n\n').map((line) => line.split(':')[0])).toEqual(
@@ -73,5 +80,15 @@ describe('Temporal UI summaries', () => {
     const { activities } = await summariesOf(state.requestId);
     expect(activities).toContain('billing: POST /v1/payments/{paymentId}/refunds');
     expect(JSON.stringify(activities)).not.toContain('pay_abcd1234');
+  });
+
+  it('when the saved-view queries of docs/temporal-ui.md are run, then Temporal accepts every one', async () => {
+    const doc = readFileSync(new URL('../../docs/temporal-ui.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Saved views'));
+    const queries = [...section.matchAll(/^\| [^|]+ \| `([^`]+)`/gm)].map((m) => m[1]!.replace('<version>', 'v1'));
+    expect(queries.length).toBeGreaterThanOrEqual(10);
+    for (const query of queries) {
+      await expect(h.client.workflow.count(query), query).resolves.toHaveProperty('count');
+    }
   });
 });
