@@ -3,7 +3,8 @@
 // the downstream receives a traceparent of the same trace. Spans are collected by an in-memory exporter.
 import { randomBytes } from 'node:crypto';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTracing, type TracingRuntime } from '../../src/tracing/sdk';
 import { testConfig, TEST_AGENT_KEY } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
@@ -107,6 +108,12 @@ describe('tracing', () => {
     const calls = target.callsFor(id);
     expect(calls).toHaveLength(1);
     expect(calls[0]!.headers.traceparent).toBe(`00-${traceId}-${downstream.spanContext().spanId}-01`);
+
+    // A traced history replays deterministically, with tracing on the replayer as on a worker and without.
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    const bundle = { codePath: inject('workflowBundlePath') };
+    await Worker.runReplayHistory({ workflowBundle: bundle, sinks: tracing.worker.sinks }, history, id);
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history, id);
   });
 
   it('when a submit carries no traceparent, then a new trace starts at the server span and still reaches the downstream', async () => {
