@@ -46,6 +46,8 @@ export interface Metrics {
   requestClosed(state: ActionRequestState): void;
   /** For the Slack Web API client. */
   slackApiError(method: string, error: string): void;
+  /** For the completion webhook sender: one delivery attempt ended so. */
+  webhookDelivery(outcome: 'delivered' | 'failed' | 'retrying'): void;
   /** The exposition text: this registry, then the Temporal SDK's runtime metrics when a source is set. */
   text(): Promise<string>;
   contentType: string;
@@ -205,6 +207,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     slackApiError(method, error) {
       slackApiErrors.inc({ method, error });
+    },
+    webhookDelivery(outcome) {
+      webhookDeliveries.inc({ outcome });
     },
     contentType: registry.contentType,
     async text() {

@@ -59,7 +59,9 @@ type ConnectorActivities = ReturnType<typeof createConnectorActivities>;
 
 // The re-check reads local facts (registry, kill switch): a local activity, retried briefly; the workflow then retries
 // it with backoff for the request's re-check window before it fails closed.
+// Summaries name what each activity and timer is for in the Temporal UI: ids, group names and URL templates only.
 const { recheckBeforeExecution } = proxyLocalActivities<ControlActivities>({
+  summary: 're-check before execution',
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', maximumInterval: '2 seconds', maximumAttempts: 3 },
 });
@@ -72,6 +74,7 @@ const RECHECK_MAX_BACKOFF_MS = 60_000;
 // The outcome notice is the workflow's last step: a local activity keeps it in the final workflow task instead of a
 // round trip through the server, and it retries with backoff like any activity.
 const outcomeActivities = proxyLocalActivities<ControlActivities>({
+  summary: 'outcome notice',
   startToCloseTimeout: '60 seconds',
   scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '60 seconds' },
@@ -177,7 +180,9 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
     while (state.status === 'pending_approval') {
       const nowMs = Date.now();
-      const timers: { at: number; fire: () => void }[] = [{ at: deadline, fire: expire }];
+      const timers: { at: number; summary: string; fire: () => void }[] = [
+        { at: deadline, summary: 'expiry', fire: expire },
+      ];
       for (const r of requirements) {
         const progress = state.requirements.find((p) => p.ruleId === r.ruleId);
         if (progress?.satisfied) continue;
@@ -185,6 +190,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
         if (nextReminder !== undefined && r.remindAfterMs) {
           timers.push({
             at: startedMs + nextReminder,
+            summary: `reminder to ${r.group}`,
             fire: () => {
               reminders.set(r.ruleId, nextReminder + (r.remindAfterMs ?? 0));
               applyReminder(lc, now(), r.group);
@@ -196,6 +202,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
         if (r.escalateAfterMs !== undefined && escalateTo && !lc.escalated.has(r.ruleId)) {
           timers.push({
             at: startedMs + r.escalateAfterMs,
+            summary: `escalation to ${escalateTo}`,
             fire: () => {
               const before = state.status;
               applyEscalation(lc, now(), r.ruleId, r.group, escalateTo);
@@ -210,6 +217,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       const changed = await condition(
         () => state.status !== 'pending_approval' || lc.progressDirty,
         Math.max(next.at - nowMs, 1),
+        { summary: next.summary },
       );
       if (!changed && state.status === 'pending_approval') {
         next.fire();
@@ -237,6 +245,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     }
     recordExecutionStart(lc, now(), input.connector.name);
     const connector = proxyActivities<ConnectorActivities>({
+      summary: `${input.connector.name}: ${input.connector.call ?? input.action}`,
       taskQueue: input.connector.taskQueue,
       startToCloseTimeout: input.connector.timeoutMs + 5_000,
       scheduleToCloseTimeout: '10 minutes',
@@ -305,7 +314,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
           };
         }
         if (attempt === 1) record(lc, now(), 'recheck_retrying', reason);
-        await sleep(backoffMs);
+        await sleep(backoffMs, { summary: 're-check retry' });
         backoffMs = Math.min(backoffMs * 2, RECHECK_MAX_BACKOFF_MS);
       }
     }
@@ -313,7 +322,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
   async function startNotification(kind: 'requested' | 'reminder' | 'escalated' | 'progress', group?: string) {
     try {
-      const refs = await notifyActivities().notifyApprovers({
+      const refs = await notifyActivities(notificationSummary(kind, group)).notifyApprovers({
         kind,
         group,
         state,
@@ -332,20 +341,36 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     try {
       // Requests that waited for people have messages to edit, which may take a while (Slack pacing, retries): a
       // regular activity keeps queries answered meanwhile. The rest finish in their last workflow task.
-      const activities = leanStart && requirements.length === 0 ? outcomeActivities : notifyActivities();
+      const activities =
+        leanStart && requirements.length === 0 ? outcomeActivities : notifyActivities('outcome notice');
       await activities.notifyOutcome({ state, refs: notificationRefs, params: input.params });
     } catch (err) {
       record(lc, now(), 'notification_failed', `outcome: ${failureSummary(err)}`);
     }
   }
 
-  function notifyActivities() {
+  function notifyActivities(summary: string) {
     const remaining = state.expiresAt ? Date.parse(state.expiresAt) - Date.now() : 0;
     return proxyActivities<ControlActivities>({
+      summary,
       startToCloseTimeout: '30 seconds',
       scheduleToCloseTimeout: Math.max(remaining, NOTIFY_TIMEOUT_MS),
       retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '60 seconds' },
     });
+  }
+
+  function notificationSummary(kind: 'requested' | 'reminder' | 'escalated' | 'progress', group?: string): string {
+    const groups = group ?? [...new Set(requirements.map((r) => r.group))].join(', ');
+    switch (kind) {
+      case 'requested':
+        return `approval request to ${groups}`;
+      case 'reminder':
+        return `reminder to ${groups}`;
+      case 'escalated':
+        return `escalation to ${groups}`;
+      case 'progress':
+        return 'approval progress';
+    }
   }
 
   function publishSearchAttributes(): void {
@@ -407,5 +432,6 @@ function currentDetails(state: ActionRequestState): string {
     lines.push(`- ${r.group}: ${r.approvedBy.length} of ${r.quorum}${r.escalated ? ' (escalated)' : ''}`);
   }
   if (state.outcome) lines.push(`**Outcome:** ${state.outcome.summary}`);
-  return lines.join('\n');
+  // A blank line between lines: the UI renders markdown, where one newline runs them together.
+  return lines.join('\n\n');
 }

@@ -1,7 +1,9 @@
 // The `http` connector: calls an internal API with a credential that only this activity ever holds.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ActionConfig, ConnectorConfig } from '../../src/config/schema';
+import { templatePathOf } from '../../src/contracts/names';
 import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
+import { injectTraceHeaders, inSpan, SpanKind } from '../../src/tracing';
 
 type HttpConnector = Extract<ConnectorConfig, { type: 'http' }>;
 
@@ -106,15 +108,38 @@ export async function executeHttpAction(
     headers['Content-Type'] = 'application/json';
   }
 
+  // The downstream call is a client span of the request's trace; its W3C `traceparent` goes with the call. The name
+  // and attributes carry the URL template's path and the host, never a parameter value.
+  const templatePath = templatePathOf(template.url);
+  const call = () =>
+    inSpan(
+      `${template.method} ${templatePath}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': template.method,
+          'server.address': url.hostname,
+          'url.template': templatePath,
+          'countersign.connector': input.connector,
+          'countersign.request_id': input.requestId,
+        },
+      },
+      async (span) => {
+        injectTraceHeaders(headers);
+        const answer = await deps.fetch(url, {
+          method: template.method,
+          headers,
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(connector.timeout),
+        });
+        span?.setAttribute('http.response.status_code', answer.status);
+        return answer;
+      },
+    );
   let response: Response;
   try {
-    response = await deps.fetch(url, {
-      method: template.method,
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(connector.timeout),
-    });
+    response = await call();
   } catch (err) {
     const where = redact(`${template.method} ${url.host}${url.pathname}`, hidden);
     // Refused or unresolvable before anything was sent: safe to try again whatever the downstream does with retries.

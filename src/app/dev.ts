@@ -19,6 +19,7 @@ import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
 import { temporalSdkMetricsSource } from './metrics-server';
 import { connectTemporal, requireNative, startOrConnectTemporal } from './temporal';
+import { startProcessTracing } from './tracing';
 import { createOverlayCredentialResolver, startWorkers } from './workers';
 
 export interface DevOptions {
@@ -51,6 +52,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
   const shutdown = () => runShutdown([...steps].reverse(), logger);
 
   try {
+    const tracing = await startProcessTracing(settings, 'dev', logger, steps);
     const temporal = await startOrConnectTemporal(settings, logger, progress);
     steps.push({ name: 'temporal dev server', run: () => temporal.stop() });
 
@@ -81,6 +83,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       namespace: settings.TEMPORAL_NAMESPACE,
       forWorkers: true,
       dataConverter: runtime.dataConverter,
+      ...(tracing ? { clientInterceptors: tracing.clientInterceptors } : {}),
     });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
 
@@ -108,6 +111,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       notifier: notifications.notifier,
       control: true,
       metrics,
+      ...(tracing ? { tracing: tracing.worker } : {}),
       ...runtime.workerDeps({
         connectors: Object.keys(core.config.connectors),
         fallback: createOverlayCredentialResolver(overrides),

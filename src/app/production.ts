@@ -11,6 +11,7 @@ import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
 import { startMetricsServer, temporalSdkMetricsSource } from './metrics-server';
 import { createNotifications } from './notifications';
 import { connectTemporal, requireNative } from './temporal';
+import { startProcessTracing } from './tracing';
 import { startWorkers } from './workers';
 
 export interface ProcessOptions {
@@ -34,6 +35,7 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
   const stopSignal = options.stopSignal ?? waitForStopSignal();
   const steps: ShutdownStep[] = [];
   try {
+    const tracing = await startProcessTracing(settings, 'api', logger, steps);
     warnUnsharedReceiptKey(settings, logger);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     steps.push({ name: 'identity database', run: () => runtime.close() });
@@ -42,6 +44,7 @@ export async function runApiProcess(options: ProcessOptions): Promise<boolean> {
       namespace: settings.TEMPORAL_NAMESPACE,
       forWorkers: false,
       dataConverter: runtime.dataConverter,
+      ...(tracing ? { clientInterceptors: tracing.clientInterceptors } : {}),
     });
     steps.push({ name: 'temporal connection', run: () => connections.close() });
     const { service, metrics, notifications } = await createApiStack({
@@ -95,6 +98,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
   const stopSignal = options.stopSignal ?? waitForStopSignal();
   const steps: ShutdownStep[] = [];
   try {
+    const tracing = await startProcessTracing(settings, 'worker', logger, steps);
     warnUnsharedReceiptKey(settings, logger);
     const runtime = await openIdentityRuntime({ settings, core, logger, devMode: false });
     steps.push({ name: 'identity database', run: () => runtime.close() });
@@ -103,6 +107,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
       namespace: settings.TEMPORAL_NAMESPACE,
       forWorkers: true,
       dataConverter: runtime.dataConverter,
+      ...(tracing ? { clientInterceptors: tracing.clientInterceptors } : {}),
     });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
     const metrics = createMetrics({
@@ -132,6 +137,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<b
       control: options.control,
       connectors: options.connectors,
       metrics,
+      ...(tracing ? { tracing: tracing.worker } : {}),
       // A worker holds only the vault secrets of the credential domains it serves.
       ...runtime.workerDeps({ connectors: options.connectors ?? Object.keys(core.config.connectors) }),
     });

@@ -1,5 +1,6 @@
 // Reaching Temporal: the cluster at TEMPORAL_ADDRESS, or the embedded dev server that `countersign dev` starts.
 import { join } from 'node:path';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { defaultCacheDir, type Settings } from '../config/settings';
 import { SEARCH_ATTRIBUTES } from '../contracts/names';
@@ -93,11 +94,14 @@ export async function connectTemporal(options: {
   forWorkers: boolean;
   /** The payload codec's converter, for the client (workers take it at creation). */
   dataConverter?: DataConverter;
+  /** The tracing client interceptors, when tracing is on. */
+  clientInterceptors?: WorkflowClientInterceptor[];
 }): Promise<TemporalConnections> {
   const client = await connectClient({
     address: options.address,
     namespace: options.namespace,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.clientInterceptors ? { interceptors: options.clientInterceptors } : {}),
   });
   const native = options.forWorkers ? await NativeConnection.connect({ address: options.address }) : undefined;
   return {

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Notifier } from '../notifier';
 import type { SealedParams } from '../vault/sealed-params';
-import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues } from '../temporal/worker';
+import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues, type WorkerTracing } from '../temporal/worker';
 import type { Core } from './core';
 
 export interface StartWorkersOptions {
@@ -42,6 +42,8 @@ export interface StartWorkersOptions {
   sealedParams?: SealedParams;
   /** How often the control worker erases sealed parameters past their expiry (default 10 minutes). */
   sealedSweepMs?: number;
+  /** Tracing, when on. */
+  tracing?: WorkerTracing;
 }
 
 export interface RunningWorkers {
@@ -86,6 +88,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...(options.onOutcomeUnknown ? { onOutcomeUnknown: options.onOutcomeUnknown } : {}),
       ...(options.sealedParams ? { sealedParams: options.sealedParams } : {}),
     },
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
   const sweeper =
     options.control && options.sealedParams

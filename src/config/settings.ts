@@ -179,6 +179,37 @@ export const settingsSchema = z.object({
       'Where the Temporal SDK runtime’s Prometheus exporter binds in worker processes; its metrics are served through ' +
         'the process’s /metrics.',
     ),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.describe(
+    'OpenTelemetry: base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces). Set, tracing is on; unset, off.',
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.describe(
+    'OpenTelemetry: the full OTLP/HTTP traces URL, instead of OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces (also turns tracing on).',
+  ),
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const headers: Record<string, string> = {};
+      for (const pair of v.split(',')) {
+        const at = pair.indexOf('=');
+        if (at <= 0) {
+          ctx.addIssue({ code: 'custom', message: 'key=value pairs, comma-separated' });
+          return z.NEVER;
+        }
+        headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+      }
+      return headers;
+    })
+    .describe('OpenTelemetry: headers of every export request (`api-key=…,x-tenant=…`), for the tracing backend.'),
+  OTEL_SERVICE_NAME: optionalString.describe(
+    'OpenTelemetry `service.name` (default: countersign-api, countersign-worker, countersign-dev by process).',
+  ),
+  OTEL_SDK_DISABLED: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true')
+    .describe('OpenTelemetry: `true` keeps tracing off even with an OTLP endpoint set.'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

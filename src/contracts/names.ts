@@ -30,3 +30,9 @@ export const SEARCH_ATTRIBUTE_DECLARATIONS: readonly string[] = [
   'CsPolicy=Keyword',
   'CsApprovers=KeywordList',
 ];
+
+/** The path of a URL template (`/v1/payments/{paymentId}/refunds`): placeholders kept, values never filled in. */
+export function templatePathOf(template: string): string {
+  const match = /^[a-z]+:\/\/[^/]*(\/[^?#]*)?/i.exec(template);
+  return match?.[1] ?? '/';
+}

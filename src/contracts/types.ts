@@ -122,6 +122,11 @@ export interface ConnectorRef {
   taskQueue: string;
   /** Per-attempt timeout of the downstream call. */
   timeoutMs: number;
+  /**
+   * The call as the Temporal UI's activity summary names it: method and the URL template's path
+   * (`POST /v1/payments/{paymentId}/refunds`), placeholders kept, never a parameter value. Absent before it existed.
+   */
+  call?: string;
 }
 
 /** Where a notification landed (a Slack channel and message ts, say), so later updates can edit it. */

@@ -3,11 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { ActionCatalog } from '../catalog';
 import type { CountersignConfig } from '../config/schema';
 import { AppError } from '../errors';
 import type { ExecutionLedger } from '../ledger';
 import { withRequestId, type Logger } from '../logger';
+import { serverSpan, withActiveSpan } from '../tracing';
 import type { Metrics } from '../metrics';
 import type { RequestService } from '../requests';
 import type { Authenticator } from './auth';
@@ -141,7 +143,8 @@ function createV1Router(deps: HttpDeps): express.Router {
   const on: RouteRegistrar = (method, path, handler) =>
     router[method](path, (req, res) => {
       res.locals.route = `/v1${path}`;
-      return handler(req, res);
+      // Body parsing may run outside the request's async context: the route re-enters its server span.
+      return withActiveSpan(res.locals.span as Span | undefined, () => handler(req, res));
     });
   const identity = deps.identity?.identity;
 
@@ -286,6 +289,9 @@ function hangUpSignal(res: Response): AbortSignal {
   return controller.signal;
 }
 
+/** Probes and scrapes: no span for them. */
+const UNTRACED_PATHS = new Set(['/metrics', '/healthz', '/readyz']);
+
 /** A caller's X-Request-Id is kept when it is a plain token; anything else is replaced. */
 const REQUEST_ID_HEADER = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -300,9 +306,16 @@ function observeHttp(deps: HttpDeps): RequestHandler {
     const requestId = given && REQUEST_ID_HEADER.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     res.locals.requestId = requestId;
+    let span: Span | undefined;
     res.on('finish', () => {
       const route = routeLabel(req, res);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (span) {
+        span.updateName(`${req.method} ${route}`);
+        span.setAttributes({ 'http.route': route, 'http.response.status_code': res.statusCode });
+        if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
       deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       deps.metrics.httpSeconds.observe({ method: req.method, route }, seconds);
       deps.logger.info(
@@ -316,7 +329,18 @@ function observeHttp(deps: HttpDeps): RequestHandler {
         'http',
       );
     });
-    withRequestId(requestId, next);
+    // An incoming `traceparent` is joined: the server span is its child. Probes and scrapes stay out of traces.
+    if (UNTRACED_PATHS.has(req.path)) return withRequestId(requestId, next);
+    serverSpan(
+      req.method,
+      req.headers,
+      { 'http.request.method': req.method, 'countersign.http_request_id': requestId },
+      (started) => {
+        span = started;
+        res.locals.span = started;
+        withRequestId(requestId, next);
+      },
+    );
   };
 }
 

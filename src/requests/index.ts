@@ -28,6 +28,7 @@ import {
 } from '../temporal/adapter';
 import type { TaskQueues } from '../temporal/worker';
 import type { SealedParams } from '../vault/sealed-params';
+import { activeTraceparent, inSpan, SPAN_NAMES, TRACE_MEMO_KEY } from '../tracing';
 import { isRequestId, requestIdFor } from './ids';
 import { refuseReferenceShapes, sealSecrets } from './secret-params';
 import { staticDetails, workflowInput, type SubmitBody } from './workflow-input';
@@ -118,6 +119,26 @@ export function createRequestService(deps: RequestServiceDeps) {
     idempotencyKey?: string,
     options: WaitOptions = {},
   ): Promise<SubmitResult> {
+    return inSpan(
+      SPAN_NAMES.submit,
+      { attributes: { 'countersign.agent': agent.id, 'countersign.action': body.action } },
+      async (span) => {
+        const result = await submitTraced(agent, body, idempotencyKey, options);
+        span?.setAttributes({
+          'countersign.request_id': result.state.requestId,
+          'countersign.created': result.created,
+        });
+        return result;
+      },
+    );
+  }
+
+  async function submitTraced(
+    agent: AgentRecord,
+    body: SubmitBody,
+    idempotencyKey: string | undefined,
+    options: WaitOptions,
+  ): Promise<SubmitResult> {
     const action = admit(agent, body);
     const requestId = requestIdFor(agent.id, idempotencyKey ?? randomUUID());
     const bodyHash = sha256Hex(canonicalJson(body));
@@ -131,7 +152,15 @@ export function createRequestService(deps: RequestServiceDeps) {
       request: { reason: body.reason, onBehalfOf: body.onBehalfOf, target: body.target, time: new Date() },
       extra: deps.policyExtras ? await deps.policyExtras(agent, body) : undefined,
     };
-    const { decision } = deps.policy.evaluate(policyInput);
+    const { decision } = await inSpan(SPAN_NAMES.policy, {}, async (span) => {
+      const evaluated = deps.policy.evaluate(policyInput);
+      span?.setAttributes({
+        'countersign.effect': evaluated.decision.effect,
+        'countersign.policy_version': evaluated.decision.policyVersion,
+        'countersign.rules': evaluated.decision.rules,
+      });
+      return evaluated;
+    });
     const decisionSeconds = (performance.now() - started) / 1000;
     // The params hash is computed over the real values; then the secret ones are sealed and only referenced.
     const sealed = await sealSecrets(
@@ -143,8 +172,10 @@ export function createRequestService(deps: RequestServiceDeps) {
     const input = sealed.input;
     const initial = initialState(input);
 
+    // The submit's span context (ids only) lets each later approval join this request's trace.
+    const traceparent = activeTraceparent();
     const startedNew = await temporal.start(input, {
-      memo: startMemo(input, { bodyHash, nonce }),
+      memo: startMemo(input, { bodyHash, nonce, ...(traceparent ? { [TRACE_MEMO_KEY]: traceparent } : {}) }),
       searchAttributes: {
         agent: agent.id,
         action: body.action,

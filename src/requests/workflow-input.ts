@@ -2,6 +2,7 @@
 import type { AgentRecord } from '../agents';
 import { paramsHash } from '../canonical';
 import type { ActionConfig, CountersignConfig } from '../config/schema';
+import { templatePathOf } from '../contracts/names';
 import type { ActionRequestInput, ActionTarget, PolicyDecision } from '../contracts/types';
 import { excludedApprovers } from '../directory';
 import type { TaskQueues } from '../temporal/worker';
@@ -43,6 +44,7 @@ export function workflowInput(
       type: connector?.type ?? 'http',
       taskQueue: deps.taskQueues.connector(action.connector),
       timeoutMs: connector?.timeout ?? 10_000,
+      ...(action.http ? { call: `${action.http.method} ${templatePathOf(action.http.url)}` } : {}),
     },
     recheckWindowMs: deps.config.execution.recheckWindow,
   };
@@ -51,16 +53,19 @@ export function workflowInput(
 /** The Temporal UI's details of a request: facts only, never parameters. */
 export function staticDetails(input: ActionRequestInput): string {
   const d = input.decision;
-  return [
-    `**Action:** ${input.action} (risk ${input.risk})`,
-    `**Agent:** ${input.agent.id} (owner ${input.agent.owner})${input.onBehalfOf ? `, on behalf of ${input.onBehalfOf}` : ''}`,
-    input.target
-      ? `**Target:** ${[input.target.system, input.target.environment, input.target.resource].filter(Boolean).join(' / ')}`
-      : '',
-    `**Policy:** ${d.evaluatedEffect} (${d.mode}) by ${d.rules.join(', ') || 'default deny'}, version ${d.policyVersion}`,
-    d.approvals.length ? `**Approvals:** ${d.approvals.map((a) => `${a.quorum} of ${a.group}`).join(', ')}` : '',
-    `**Params hash:** ${input.paramsHash}`,
-  ]
-    .filter(Boolean)
-    .join('\n');
+  return (
+    [
+      `**Action:** ${input.action} (risk ${input.risk})`,
+      `**Agent:** ${input.agent.id} (owner ${input.agent.owner})${input.onBehalfOf ? `, on behalf of ${input.onBehalfOf}` : ''}`,
+      input.target
+        ? `**Target:** ${[input.target.system, input.target.environment, input.target.resource].filter(Boolean).join(' / ')}`
+        : '',
+      `**Policy:** ${d.evaluatedEffect} (${d.mode}) by ${d.rules.join(', ') || 'default deny'}, version ${d.policyVersion}`,
+      d.approvals.length ? `**Approvals:** ${d.approvals.map((a) => `${a.quorum} of ${a.group}`).join(', ')}` : '',
+      `**Params hash:** ${input.paramsHash}`,
+    ]
+      .filter(Boolean)
+      // A blank line between facts: the UI renders markdown, where one newline runs the lines together.
+      .join('\n\n')
+  );
 }

@@ -17,6 +17,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  type WorkflowClientInterceptor,
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
@@ -43,6 +44,7 @@ import {
   type RequestStatus,
 } from '../contracts/types';
 import { AppError } from '../errors';
+import { activeSpanLinks, inSpan, SPAN_NAMES, TRACE_MEMO_KEY, tracingEnabled } from '../tracing';
 
 export type { Client } from '@temporalio/client';
 
@@ -129,10 +131,14 @@ export async function connectTemporal(options: ConnectOptions & { address: strin
   });
 }
 
-/** Connects a client whose calls fail fast when Temporal is unreachable (a few quick retries, not twenty seconds). */
+/**
+ * Connects a client whose calls fail fast when Temporal is unreachable (a few quick retries, not twenty seconds).
+ * `interceptors`: the tracing ones, when tracing is on (they carry the caller's trace into the workflow).
+ */
 export async function connectClient(options: {
   address: string;
   namespace: string;
+  interceptors?: WorkflowClientInterceptor[];
   /** The payload codec's converter (src/temporal/codec.ts); plain without it. */
   dataConverter?: DataConverter;
 }): Promise<Client> {
@@ -149,6 +155,7 @@ export async function connectClient(options: {
     connection,
     namespace: options.namespace,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.interceptors ? { interceptors: { workflow: options.interceptors } } : {}),
   });
 }
 
@@ -405,7 +412,41 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
    */
   async function decide(id: string, submission: DecisionSubmission): Promise<DecideResult | undefined> {
     requireWorker();
-    return update(id, () => client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [submission] }));
+    const send = () =>
+      update(id, () => client.workflow.getHandle(id).executeUpdate(decideUpdate, { args: [submission] }));
+    if (!tracingEnabled()) return send();
+    // The approval joins its request's trace (the submit's span context, kept in the memo), linked to the call that
+    // carried it (an operator's HTTP request); a Slack click has no trace of its own.
+    const parent = await requestTraceparent(id);
+    return inSpan(
+      SPAN_NAMES.approval,
+      {
+        ...(parent ? { parent } : {}),
+        links: activeSpanLinks(),
+        attributes: {
+          'countersign.request_id': id,
+          'countersign.decision': submission.decision,
+          'countersign.channel': submission.channel,
+        },
+      },
+      async (span) => {
+        const result = await send();
+        if (result) span?.setAttribute('countersign.accepted', result.accepted);
+        return result;
+      },
+    );
+  }
+
+  /** The traceparent a request was submitted under, from its memo; undefined when it was not traced. */
+  async function requestTraceparent(id: string): Promise<string | undefined> {
+    try {
+      const memo = (await client.workflow.getHandle(id).describe()).memo ?? {};
+      const value = memo[TRACE_MEMO_KEY];
+      return typeof value === 'string' ? value : undefined;
+    } catch {
+      // Only the span's parent is lost: the decision itself still goes through (and says why it cannot).
+      return undefined;
+    }
   }
 
   /** The durable path for a rejection when no worker answers: Temporal keeps the signal until the workflow runs. */

@@ -1,7 +1,13 @@
 // Worker assembly: the control worker (workflows, re-check, notifications) and one worker per connector credential
 // domain, each holding only that domain's credentials.
 import { existsSync } from 'node:fs';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  type ActivityInterceptorsFactory,
+  type InjectedSinks,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createConnectorActivities, type ConnectorDeps } from '../../activities/connectors';
 import { CONTROL_TASK_QUEUE, connectorTaskQueue } from '../contracts/names';
@@ -26,8 +32,26 @@ export function prefixedTaskQueues(prefix: string): TaskQueues {
 /** The workflow sources' entry, bundled at worker start when there is no prebuilt bundle. */
 export const WORKFLOWS_PATH = packagePath('workflows', 'index.ts');
 
-/** Workflow interceptor modules every bundle of WORKFLOWS_PATH includes (the Temporal cancellation's reason). */
-export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [packagePath('workflows', 'cancel-reason.ts')];
+/**
+ * Workflow interceptor modules every bundle of WORKFLOWS_PATH includes: the Temporal cancellation's reason, and the
+ * OpenTelemetry interceptors, inert unless a workflow was started with a trace context.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES: readonly string[] = [
+  packagePath('workflows', 'cancel-reason.ts'),
+  packagePath('workflows', 'tracing.ts'),
+];
+
+/** The worker's share of tracing (src/tracing/sdk.ts): activity spans, and the sink workflow spans are exported by. */
+export interface WorkerTracing {
+  activityInterceptors: ActivityInterceptorsFactory[];
+  sinks: InjectedSinks<{ exporter: { export(spans: unknown[]): void } }>;
+}
+
+/**
+ * Without tracing, workflow spans go nowhere: a workflow started with a trace context by a traced API still finds the
+ * sink its interceptors call, on a worker that does not trace.
+ */
+const UNTRACED_SINKS: WorkerTracing['sinks'] = { exporter: { export: { fn: () => undefined } } };
 
 /** The options that bundle the workflows as the worker runs them (tests and benchmarks prebuild with these). */
 export const WORKFLOW_BUNDLE_OPTIONS = {
@@ -62,6 +86,8 @@ export interface CreateWorkersOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The payload codec's converter (src/temporal/codec.ts): the same one as the process's client. */
   dataConverter?: WorkerOptions['dataConverter'];
+  /** Tracing, when on (src/tracing/sdk.ts). */
+  tracing?: WorkerTracing;
   /** Sticky cache and concurrency overrides. */
   tuning?: Pick<
     WorkerOptions,
@@ -74,14 +100,18 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   const unknown = options.connectors.filter((c) => !(c in options.config.connectors));
   if (unknown.length > 0) throw new Error(`unknown connector(s): ${unknown.join(', ')}`);
   const workers: Worker[] = [];
+  const activityInterceptors = options.tracing?.activityInterceptors;
   if (options.control) {
+    const source = workflowSource(options.workflowBundle);
     workers.push(
       await Worker.create({
         connection: options.connection,
         namespace: options.namespace,
         ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
         taskQueue: options.taskQueues.control,
-        ...workflowSource(options.workflowBundle),
+        ...source,
+        interceptors: { ...source.interceptors, ...(activityInterceptors ? { activity: activityInterceptors } : {}) },
+        sinks: options.tracing?.sinks ?? UNTRACED_SINKS,
         activities: createActivities(options.activityDeps),
         ...options.tuning,
       }),
@@ -99,6 +129,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
           config: restrictToConnector(options.config, name),
           logger: options.activityDeps.logger.child({ connector: name }),
         }),
+        ...(activityInterceptors ? { interceptors: { activity: activityInterceptors } } : {}),
         ...options.tuning,
       }),
     );

@@ -94,6 +94,10 @@ describe('API metrics', () => {
     expect(delta({ action: 'payments.refund', outcome: 'allow' })).toBe(1);
     expect(delta({ action: 'customers.delete', outcome: 'kill_switch' })).toBe(1);
     expect(delta({ action: 'customers.read', outcome: 'rate_limited' })).toBe(1);
+    // Each decided request is timed by effect (two allowed: the refund and the first read); refusals are not.
+    const decided = (text: string, effect: string) =>
+      value(text, 'countersign_policy_decision_seconds_count', { effect });
+    expect(decided(after, 'allow') - decided(before, 'allow')).toBe(2);
     expect(promtoolCheckMetrics(after)).toEqual({ code: 0, output: '' });
   });
 
@@ -202,5 +206,18 @@ describe('Slack metrics', () => {
     metrics.webhookDeliveries.inc({ outcome: 'delivered' });
     expect(value(await metrics.text(), 'countersign_webhook_deliveries_total', { outcome: 'delivered' })).toBe(1);
     expect(promtoolCheckMetrics(await metrics.text()).code).toBe(0);
+  });
+});
+
+describe('webhook metrics', () => {
+  it('when the webhook sender reports deliveries, then webhook deliveries by outcome move', async () => {
+    const metrics = createMetrics();
+    metrics.webhookDelivery('retrying');
+    metrics.webhookDelivery('delivered');
+    metrics.webhookDelivery('delivered');
+    const text = await metrics.text();
+    expect(value(text, 'countersign_webhook_deliveries_total', { outcome: 'delivered' })).toBe(2);
+    expect(value(text, 'countersign_webhook_deliveries_total', { outcome: 'retrying' })).toBe(1);
+    expect(promtoolCheckMetrics(text)).toEqual({ code: 0, output: '' });
   });
 });

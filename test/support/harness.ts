@@ -23,6 +23,7 @@ import { metricsOf } from '../../src/app/workers';
 import { createDataConverter, EncryptionCodec } from '../../src/temporal/codec';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createWorkers, prefixedTaskQueues, type TaskQueues } from '../../src/temporal/worker';
+import type { TracingRuntime } from '../../src/tracing/sdk';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/receipts';
 import { createExecutionRecorder, createUsagePolicy, type UsagePolicy } from '../../src/usage';
 import {
@@ -62,6 +63,8 @@ export interface HarnessOptions {
    * database of its own, as the product always has one; false: none, so a submit carrying a secret is refused.
    */
   sealedParams?: boolean;
+  /** Tracing on the client and the workers, as the processes wire it when an OTLP endpoint is set. */
+  tracing?: TracingRuntime;
 }
 
 export interface HarnessIdentityOptions {
@@ -153,7 +156,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   // Payloads are sealed as the product seals them, unless a test asks for plain ones.
   const codec = options.codec === false ? undefined : (options.codec ?? payloadCodecFor(generateMasterKey()));
   const dataConverter = createDataConverter(codec);
-  const client = new Client({ connection, namespace: 'default', dataConverter });
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    dataConverter,
+    ...(options.tracing ? { interceptors: { workflow: options.tracing.clientInterceptors } } : {}),
+  });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
   const identity = options.identity ? await startIdentity(options.config, options.identity, logger) : undefined;
@@ -222,6 +230,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       },
       workflowBundle: { codePath: bundlePath },
       dataConverter,
+      ...(options.tracing ? { tracing: options.tracing.worker } : {}),
     });
     running = workers.map((w) => w.run());
   };
