@@ -35,7 +35,11 @@ export function renderUrl(template: string, params: Record<string, unknown>): { 
   try {
     url = new URL(rendered);
   } catch {
-    throw ApplicationFailure.create({ type: 'ConnectorMisconfigured', message: 'URL template is not a URL', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'ConnectorMisconfigured',
+      message: 'URL template is not a URL',
+      nonRetryable: true,
+    });
   }
   return { url, used };
 }
@@ -55,11 +59,19 @@ export async function executeHttpAction(
 ): Promise<ExecutionOutcome> {
   const template = action.http;
   if (!template) {
-    throw ApplicationFailure.create({ type: 'ConnectorMisconfigured', message: 'action has no http template', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'ConnectorMisconfigured',
+      message: 'action has no http template',
+      nonRetryable: true,
+    });
   }
   const { url, used } = renderUrl(template.url, input.params);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw ApplicationFailure.create({ type: 'ConnectorMisconfigured', message: 'only http and https', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: 'ConnectorMisconfigured',
+      message: 'only http and https',
+      nonRetryable: true,
+    });
   }
   if (!hostAllowed(url, connector.allowedHosts)) {
     throw ApplicationFailure.create({

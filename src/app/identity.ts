@@ -20,6 +20,7 @@ import {
   loadMasterKeyring,
   masterKeyConfigured,
   secretIdsFor,
+  webhookSecretIds,
   type MasterKeyring,
   type Vault,
 } from '../vault';
@@ -43,6 +44,8 @@ export interface IdentityRuntime {
     agents: ActivityDeps['agents'];
     guard: NonNullable<ActivityDeps['guard']>;
     credentials: CredentialResolver;
+    /** The control worker's: the webhook signing secrets only. */
+    webhookCredentials: CredentialResolver;
     callHeaders: NonNullable<ConnectorDeps['callHeaders']>;
     recorder: NonNullable<ConnectorDeps['recorder']>;
   };
@@ -109,6 +112,11 @@ export async function openIdentityRuntime(options: {
             vault,
             fallback: fallback ?? createCredentialResolver(),
             allowedSecrets: secretIdsFor(core.config, connectors),
+          }),
+          webhookCredentials: createVaultCredentialResolver({
+            vault,
+            fallback: fallback ?? createCredentialResolver(),
+            allowedSecrets: webhookSecretIds(core.config),
           }),
           callHeaders: (input, call) => receipts.callHeaders(input, call),
           recorder: createExecutionRecorder(usage.store),

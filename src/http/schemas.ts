@@ -31,6 +31,16 @@ export const submitRequestSchema = z
       .optional()
       .describe('The person the agent acts for (person id, email or Slack user id); they may not approve it.'),
     target: actionTargetSchema.optional(),
+    callbackUrl: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .describe(
+        'Where Countersign POSTs this request’s signed webhook events (`request.pending_approval` and the terminal ' +
+          'one; see `webhooks`). https to a public address, unless the deployment allow-lists the host; no credentials ' +
+          'in the URL (receivers verify the signature).',
+      ),
   })
   .strict()
   .describe('An action request.');

@@ -27,6 +27,7 @@ import {
   type TemporalAdapter,
 } from '../temporal/adapter';
 import type { TaskQueues } from '../temporal/worker';
+import { callbackUrlProblem, hasWebhookSecret } from '../webhooks/callback-url';
 import { isRequestId, requestIdFor } from './ids';
 import { staticDetails, workflowInput, type SubmitBody } from './workflow-input';
 
@@ -188,6 +189,18 @@ export function createRequestService(deps: RequestServiceDeps) {
       const issues = deps.catalog.validate(body.action, body.params);
       if (issues.length > 0) {
         throw new AppError('invalid_params', 'parameters do not match the action’s schema', { errors: issues });
+      }
+      if (body.callbackUrl !== undefined) {
+        const problem =
+          callbackUrlProblem(body.callbackUrl, deps.config.webhooks) ??
+          (hasWebhookSecret(deps.config.webhooks, agent.id)
+            ? undefined
+            : 'webhooks are not configured for this agent (no signing secret)');
+        if (problem) {
+          throw new AppError('validation_failed', 'the callback URL is not accepted', {
+            errors: [{ path: 'callbackUrl', message: problem }],
+          });
+        }
       }
       return action;
     } catch (err) {

@@ -13,6 +13,8 @@ export interface SubmitBody {
   reason: string;
   onBehalfOf?: string;
   target?: ActionTarget;
+  /** Where to POST the request's signed webhook events (checked at submit against the callback policy). */
+  callbackUrl?: string;
 }
 
 /** The workflow input of a request decided by policy. */
@@ -45,6 +47,16 @@ export function workflowInput(
       timeoutMs: connector?.timeout ?? 10_000,
     },
     recheckWindowMs: deps.config.execution.recheckWindow,
+    ...(body.callbackUrl
+      ? {
+          callback: {
+            url: body.callbackUrl,
+            timeoutMs: deps.config.webhooks.timeout,
+            firstRetryMs: deps.config.webhooks.firstRetryAfter,
+            retryForMs: deps.config.webhooks.retryFor,
+          },
+        }
+      : {}),
   };
 }
 

@@ -31,6 +31,7 @@ import {
   parseMasterKey,
   type Vault,
 } from '../../src/vault';
+import { createWebhookSender } from '../../src/webhooks/sender';
 import { openTestDatabase } from '../identity/databases';
 
 export interface HarnessOptions {
@@ -173,6 +174,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         notifier: options.notifier ?? createLogNotifier(logger),
         ...(guard ? { guard } : {}),
         observeClosed: hooks.observeClosed,
+        webhooks: createWebhookSender({
+          config: options.config.webhooks,
+          credentials: connectorDeps.credentials ?? createCredentialResolver(),
+          logger,
+          observe: hooks.observeWebhook,
+        }),
       },
       connectorDeps: { ...connectorDeps, observeExecution: hooks.observeExecution },
       workflowBundle: { codePath: bundlePath },
