@@ -1,5 +1,5 @@
 // Control activities: the re-check before execution and notifications. Dependencies come in; nothing is global.
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AgentDirectory } from '../src/agents';
 import { paramsHash } from '../src/canonical';
 import type {
@@ -9,11 +9,16 @@ import type {
   NotifyOutcomeInput,
   RecheckInput,
   RecheckResult,
+  WebhookDeliveryInput,
+  WebhookDeliveryResult,
+  WebhookGaveUpInput,
 } from '../src/contracts/types';
+import { WEBHOOK_REFUSED } from '../src/contracts/webhooks';
 import { AppError } from '../src/errors';
 import type { Logger } from '../src/logger';
 import type { Notifier } from '../src/notifier';
 import { findSealedRefs, type SealedParams } from '../src/vault/sealed-params';
+import type { WebhookSender } from '../src/webhooks/sender';
 
 /** Answers whether execution is halted for an agent or action (the kill switch); undefined when it is not. */
 export interface ExecutionGuard {
@@ -31,6 +36,8 @@ export interface ActivityDeps {
   sealedParams?: SealedParams;
   /** How long sealed parameters are kept after the request's end (ms; 0: erased at once). */
   secretRetentionMs?: number;
+  /** Signs and sends completion webhooks; without it every delivery is given up as not configured. */
+  webhooks?: WebhookSender;
 }
 
 /** The control activities registered on the control task queue. */
@@ -81,6 +88,35 @@ export function createActivities(deps: ActivityDeps) {
         deps.logger.warn({ requestId: input.state.requestId, err: errorText(err) }, 'notify outcome failed');
         throw err;
       }
+    },
+
+    /** One attempt at a completion webhook; a failed attempt throws, so Temporal retries it with backoff. */
+    async deliverWebhook(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
+      if (!deps.webhooks) {
+        throw ApplicationFailure.create({
+          type: WEBHOOK_REFUSED,
+          message: 'completion webhooks are not configured on this worker',
+          nonRetryable: true,
+        });
+      }
+      const result = await deps.webhooks.attempt(input, Context.current().info.attempt);
+      if (result.ok) return { deliveryId: input.deliveryId, delivered: true, status: result.status };
+      throw ApplicationFailure.create({
+        type: result.retryable ? 'WebhookAttemptFailed' : WEBHOOK_REFUSED,
+        message: result.reason,
+        nonRetryable: !result.retryable,
+        ...(result.status !== undefined ? { details: [result.status] } : {}),
+      });
+    },
+
+    /** A delivery was given up: counted and logged once. */
+    async webhookGaveUp(input: WebhookGaveUpInput): Promise<void> {
+      if (deps.webhooks) deps.webhooks.gaveUp(input);
+      else
+        deps.logger.warn(
+          { requestId: input.requestId, deliveryId: input.deliveryId, reason: input.reason },
+          'webhook delivery given up',
+        );
     },
   };
 

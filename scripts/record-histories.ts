@@ -17,10 +17,15 @@ import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService, type SubmitBody } from '../src/requests';
 import { installTemporalRuntime } from '../src/temporal/runtime';
 import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { createWebhookSender } from '../src/webhooks/sender';
 import { historyToJsonText } from '../test/replay/history-json';
 import { testConfig } from '../test/support/config';
 import { startLocalTemporal } from '../test/support/local-temporal';
 import { startTargetServer } from '../test/support/target-server';
+import { startReceiver } from '../test/webhooks/receiver';
+
+/** The stand-in webhook signing secret: like the credential, the histories must show that it never reaches them. */
+const RECORDING_WEBHOOK_SECRET = `whsec_${Buffer.from('recording-webhook-secret-0123456789').toString('base64')}`;
 
 const DEFAULT_OUT = fileURLToPath(new URL('../test/replay/histories', import.meta.url));
 
@@ -45,12 +50,25 @@ installTemporalRuntime(logger, 'WARN');
 
 const env = await startLocalTemporal();
 const target = await startTargetServer();
+// Every request names a callback (from v4 on, requests deliver completion webhooks through child workflows).
+const receiver = await startReceiver();
 const nativeConnection = await NativeConnection.connect({ address: env.address });
 let workers: Worker[] = [];
 let running: Promise<unknown>[] = [];
 try {
   // Timers short enough to record expiry, reminders and escalation in seconds.
-  const config = testConfig({ targetHost: target.host, remindAfter: '1s', escalateAfter: '2s', expireAfter: '4s' });
+  const config = testConfig({
+    targetHost: target.host,
+    remindAfter: '1s',
+    escalateAfter: '2s',
+    expireAfter: '4s',
+    extraYaml: `
+webhooks:
+  secret: { secret: recording-webhook }
+  allowedHosts: ['${receiver.host}']
+  firstRetryAfter: 1s
+`,
+  });
   const taskQueues = prefixedTaskQueues('record');
   const agents = createConfigAgentDirectory(config);
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
@@ -69,9 +87,18 @@ try {
     config,
     control: true,
     connectors: Object.keys(config.connectors),
-    activityDeps: { logger, agents, notifier: createLogNotifier(logger) },
     // A fixed stand-in credential: the recorded histories must show that none reaches them.
     connectorDeps: { credentials: { resolve: () => Promise.resolve('recording-credential') } },
+    activityDeps: {
+      logger,
+      agents,
+      notifier: createLogNotifier(logger),
+      webhooks: createWebhookSender({
+        config: config.webhooks,
+        credentials: { resolve: () => Promise.resolve(RECORDING_WEBHOOK_SECRET) },
+        logger,
+      }),
+    },
   });
   running = workers.map((w) => w.run());
 
@@ -80,11 +107,13 @@ try {
     action: 'payments.refund',
     params: { paymentId: 'pay_replay0001', amount, currency: 'USD' },
     reason: `refund of ${amount} for a replay history`,
+    callbackUrl: receiver.urlFor('replay'),
   });
   const email: SubmitBody = {
     action: 'email.send_external',
     params: { to: 'customer@example.org', subject: 'About your refund' },
     reason: 'tell the customer',
+    callbackUrl: receiver.urlFor('replay'),
   };
   const waitFor = async (id: string, predicate: (s: ActionRequestState) => boolean) => {
     const deadline = Date.now() + 30_000;
@@ -109,6 +138,7 @@ try {
           params: { customerId: 'cus_replay01' },
           reason: 'cleanup',
           target: { environment: 'production' },
+          callbackUrl: receiver.urlFor('replay'),
         },
         'replay-deny',
       );
@@ -164,5 +194,6 @@ try {
   await Promise.allSettled(running);
   await nativeConnection.close();
   await target.close();
+  await receiver.close();
   await env.teardown();
 }

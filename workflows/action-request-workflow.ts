@@ -5,15 +5,18 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowCancellationType,
   condition,
   isCancellation,
   log,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
@@ -52,7 +55,9 @@ import type {
   NotificationRef,
   RecheckResult,
 } from '../src/contracts/types';
+import { isWebhookStatus, webhookDeliveryId, webhookEventOf, webhookWorkflowId } from '../src/contracts/webhooks';
 import { temporalCancelReason } from './cancel-reason';
+import { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 
 type ControlActivities = ReturnType<typeof createActivities>;
 type ConnectorActivities = ReturnType<typeof createConnectorActivities>;
@@ -136,6 +141,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     publishSearchAttributes();
     if (state.status === 'executing') publishSearchAttributes();
   }
+  // A callback URL (absent from every request started before webhooks existed) gets its events by child workflows.
+  const webhooks = input.callback !== undefined && patched('completion-webhooks');
 
   try {
     await run();
@@ -151,8 +158,13 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       throw err;
     }
   }
-  // The outcome is told even after a Temporal cancellation, which would otherwise refuse every new activity.
-  await CancellationScope.nonCancellable(notifyOutcome);
+  // The outcome is told even after a Temporal cancellation, which would otherwise refuse every new activity. The
+  // webhook's delivery only has to start here: it runs on after this workflow has closed.
+  if (webhooks) {
+    await CancellationScope.nonCancellable(() => Promise.all([notifyOutcome(), sendWebhook(state.status)]));
+  } else {
+    await CancellationScope.nonCancellable(notifyOutcome);
+  }
   return state;
 
   // --- steps -------------------------------------------------------------------------------------------------------
@@ -174,6 +186,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
   async function awaitDecision(): Promise<void> {
     void startNotification('requested');
+    if (webhooks) void sendWebhook('pending_approval');
     const reminders = new Map(requirements.map((r) => [r.ruleId, r.remindAfterMs]));
     const expireAfterMs = Math.min(...requirements.map((r) => r.expireAfterMs));
     const deadline = startedMs + expireAfterMs;
@@ -346,6 +359,37 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       await activities.notifyOutcome({ state, refs: notificationRefs, params: input.params });
     } catch (err) {
       record(lc, now(), 'notification_failed', `outcome: ${failureSummary(err)}`);
+    }
+  }
+
+  /**
+   * Starts the delivery of the event for `status` to the agent's callback: a child workflow that outlives this one, so
+   * a slow or failing receiver can neither hold up nor change the request's outcome. Its id is the event's, so the
+   * same event is never started twice.
+   */
+  async function sendWebhook(status: ActionRequestState['status']): Promise<void> {
+    const callback = input.callback;
+    if (!callback || !isWebhookStatus(status)) return;
+    const deliveryId = webhookDeliveryId(input.requestId, status);
+    try {
+      await startChild(webhookDeliveryWorkflow, {
+        workflowId: webhookWorkflowId(input.requestId, status),
+        args: [
+          {
+            deliveryId,
+            requestId: input.requestId,
+            agentId: input.agent.id,
+            callback,
+            event: webhookEventOf(state, status, now()),
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        cancellationType: ChildWorkflowCancellationType.ABANDON,
+        staticSummary: `request.${status} webhook of ${input.requestId}`,
+      });
+      record(lc, now(), 'webhook_started', `request.${status} as ${deliveryId}`);
+    } catch (err) {
+      record(lc, now(), 'webhook_failed', `request.${status}: ${failureSummary(err)}`);
     }
   }
 

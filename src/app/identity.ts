@@ -24,6 +24,7 @@ import {
   loadMasterKeyring,
   masterKeyConfigured,
   secretIdsFor,
+  webhookSecretIds,
   type MasterKeyring,
   type SealedParams,
   type Vault,
@@ -56,6 +57,8 @@ export interface IdentityRuntime {
     agents: ActivityDeps['agents'];
     guard: NonNullable<ActivityDeps['guard']>;
     credentials: CredentialResolver;
+    /** The control worker's: the webhook signing secrets only. */
+    webhookCredentials: CredentialResolver;
     callHeaders: NonNullable<ConnectorDeps['callHeaders']>;
     recorder: NonNullable<ConnectorDeps['recorder']>;
     ledger: NonNullable<ConnectorDeps['ledger']>;
@@ -133,6 +136,11 @@ export async function openIdentityRuntime(options: {
             vault,
             fallback: fallback ?? createCredentialResolver(),
             allowedSecrets: secretIdsFor(core.config, connectors),
+          }),
+          webhookCredentials: createVaultCredentialResolver({
+            vault,
+            fallback: fallback ?? createCredentialResolver(),
+            allowedSecrets: webhookSecretIds(core.config),
           }),
           callHeaders: (input, call) => receipts.callHeaders(input, call),
           recorder: createExecutionRecorder(usage.store),

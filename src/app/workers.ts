@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics';
 import type { Notifier } from '../notifier';
 import type { SealedParams } from '../vault/sealed-params';
 import { createWorkers, DEFAULT_TASK_QUEUES, type TaskQueues, type WorkerTracing } from '../temporal/worker';
+import { createWebhookSender, type WebhookOutcome } from '../webhooks/sender';
 import type { Core } from './core';
 
 export interface StartWorkersOptions {
@@ -22,6 +23,8 @@ export interface StartWorkersOptions {
   /** Connector credential domains to serve; all of the config's when undefined. */
   connectors?: readonly string[];
   credentials?: CredentialResolver;
+  /** Resolves the webhook signing secrets (the control worker's); the connectors' resolver when absent. */
+  webhookCredentials?: CredentialResolver;
   guard?: ExecutionGuard;
   /** Where agents' standing is read at the re-check; the config's agents when absent (the registry's with identity). */
   agents?: ActivityDeps['agents'];
@@ -59,6 +62,7 @@ export interface RunningWorkers {
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const connectors = options.connectors ?? Object.keys(options.core.config.connectors);
   const taskQueues = options.taskQueues ?? DEFAULT_TASK_QUEUES;
+  const credentials = options.credentials ?? createCredentialResolver();
   if (!options.control && connectors.length === 0)
     throw new Error('nothing to run: no control worker and no connectors');
   const workers: Worker[] = await createWorkers({
@@ -78,9 +82,15 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...(options.sealedParams
         ? { sealedParams: options.sealedParams, secretRetentionMs: options.core.config.execution.secretRetention }
         : {}),
+      webhooks: createWebhookSender({
+        config: options.core.config.webhooks,
+        credentials: options.webhookCredentials ?? credentials,
+        logger: options.logger.child({ component: 'webhooks' }),
+        ...(options.metrics ? { observe: metricsOf(options.metrics).observeWebhook } : {}),
+      }),
     },
     connectorDeps: {
-      credentials: options.credentials ?? createCredentialResolver(),
+      credentials,
       ...(options.callHeaders ? { callHeaders: options.callHeaders } : {}),
       ...(options.recorder ? { recorder: options.recorder } : {}),
       ...(options.metrics ? { observeExecution: metricsOf(options.metrics).observeExecution } : {}),
@@ -146,9 +156,11 @@ export function startSealedSweep(store: SealedParams, everyMs: number, logger: L
 export function metricsOf(metrics: Metrics): {
   observeClosed: NonNullable<ActivityDeps['observeClosed']>;
   observeExecution: NonNullable<ConnectorDeps['observeExecution']>;
+  observeWebhook: (outcome: WebhookOutcome) => void;
 } {
   return {
     observeClosed: (state) => metrics.requestClosed(state),
+    observeWebhook: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
     observeExecution: (connector, action, outcome) => metrics.executions.inc({ connector, action, outcome }),
   };
 }

@@ -262,6 +262,51 @@ const signalsSchema = z
   })
   .describe('Anomaly signals computed for each request, readable in rules as `signals.*`.');
 
+const webhooksSchema = z
+  .object({
+    secret: credentialSchema
+      .optional()
+      .describe(
+        'Signing secret of completion webhooks (Standard Webhooks: `whsec_` and base64 of at least 24 random bytes) for ' +
+          'every agent without its own. Resolved by the worker only; unset with no `agentSecrets`: callbacks are refused.',
+      ),
+    agentSecrets: z
+      .record(id, credentialSchema)
+      .default({})
+      .describe('Agent id → its own signing secret, so one agent’s receiver cannot verify (or forge) another’s events.'),
+    allowedHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Hosts (host or host:port) a callback may reach although it is plain http or lies in a private or loopback ' +
+          'range; every other callback must be https to a public address.',
+      ),
+    allowPrivateNetworks: z
+      .boolean()
+      .default(false)
+      .describe('Let callbacks reach private, loopback and link-local addresses (still https unless allow-listed).'),
+    timeout: duration.default(10_000).describe('Per-attempt timeout of a delivery (default 10s).'),
+    firstRetryAfter: duration
+      .default(5_000)
+      .describe('Wait before the first retry of a failed delivery; each further wait doubles, up to 1h (default 5s).'),
+    retryFor: duration
+      .default(86_400_000)
+      .describe('A delivery is retried for this long after its first attempt, then given up (default 24h).'),
+  })
+  .strict()
+  .default({
+    agentSecrets: {},
+    allowedHosts: [],
+    allowPrivateNetworks: false,
+    timeout: 10_000,
+    firstRetryAfter: 5_000,
+    retryFor: 86_400_000,
+  })
+  .describe(
+    'Completion webhooks: signed POSTs to the `callbackUrl` an agent gives at submit, at `pending_approval` and at the ' +
+      'terminal status.',
+  );
+
 const JWS_ALGORITHMS = [
   'RS256',
   'RS384',
@@ -426,6 +471,7 @@ export const configSchema = z
       .strict()
       .default({ recheckWindow: 600_000, secretRetention: 0, secretExpiryGrace: 86_400_000 })
       .describe('How requests behave at execution time.'),
+    webhooks: webhooksSchema,
     federation: federationSchema,
   })
   .strict()
@@ -519,5 +565,6 @@ export type ApproverGroupConfig = CountersignConfig['approvers'][string];
 export type PersonConfig = CountersignConfig['people'][string];
 export type SignalsConfig = CountersignConfig['signals'];
 export type FederationConfig = CountersignConfig['federation'];
+export type WebhooksConfig = CountersignConfig['webhooks'];
 export type AgentIssuerConfig = FederationConfig['agentIssuers'][number];
 export type OperatorSignInConfig = NonNullable<FederationConfig['operatorSignIn']>;

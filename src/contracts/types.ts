@@ -205,6 +205,80 @@ export interface ActionRequestInput {
    * unreachable, say) before the request ends `failed`. Absent (requests started before it existed): 10 minutes.
    */
   recheckWindowMs?: number;
+  /**
+   * Where the agent asked to be told of the request's progress (a completion webhook), with the retry schedule of the
+   * deliveries. Never a secret: the signing key stays with the worker. Absent: no webhook.
+   */
+  callback?: CallbackTarget;
+}
+
+/** A completion webhook's receiver and how long its deliveries are retried. Durations are milliseconds. */
+export interface CallbackTarget {
+  url: string;
+  /** Per-attempt timeout of the POST. */
+  timeoutMs: number;
+  /** The first retry waits this long; each further one twice as long, up to an hour. */
+  firstRetryMs: number;
+  /** A delivery is given up this long after its first attempt. */
+  retryForMs: number;
+}
+
+/** The statuses a completion webhook is sent for: the wait for people, and every terminal one the workflow records. */
+export type WebhookEventStatus = Exclude<RequestStatus, 'approved' | 'executing' | 'terminated'>;
+
+/** A completion webhook's body (the Standard Webhooks payload shape: `type`, `timestamp`, `data`). */
+export interface WebhookEvent {
+  /** `request.<status>`, e.g. `request.succeeded`. */
+  type: `request.${WebhookEventStatus}`;
+  /** When the request reached the status (ISO). */
+  timestamp: string;
+  data: {
+    requestId: string;
+    status: WebhookEventStatus;
+    action: string;
+    agent: string;
+    risk: RiskTier;
+    paramsHash: string;
+    submittedAt: string;
+    decision: { effect: PolicyEffect; rules: string[]; policyVersion: string; reason?: string };
+    /** For `pending_approval`: what the request waits for, and until when. */
+    waitingFor?: { group: string; quorum: number; approvedBy: string[] }[];
+    expiresAt?: string;
+    /** For terminal statuses: who decided (approvers; a rejection's author and reason; a cancellation). */
+    approvedBy?: string[];
+    rejection?: { by: string; reason?: string };
+    cancellation?: { by: string; reason?: string };
+    /** The execution's secret-free outcome, when it ran (or was blocked). */
+    outcome?: { ok: boolean; status?: number; summary: string };
+  };
+}
+
+/** The single input object of `webhookDeliveryWorkflow`: one event for one receiver. */
+export interface WebhookDeliveryInput {
+  /** The `webhook-id`: stable across retries, so receivers de-duplicate on it. */
+  deliveryId: string;
+  requestId: string;
+  /** Whose signing secret signs it. */
+  agentId: string;
+  callback: CallbackTarget;
+  event: WebhookEvent;
+}
+
+/** How a delivery ended. */
+export interface WebhookDeliveryResult {
+  deliveryId: string;
+  delivered: boolean;
+  /** The receiver's HTTP status on the last attempt, when it answered. */
+  status?: number;
+  /** Why it was given up (no secret, no response body). */
+  reason?: string;
+}
+
+/** Input of the `webhookGaveUp` activity. */
+export interface WebhookGaveUpInput {
+  deliveryId: string;
+  requestId: string;
+  reason: string;
 }
 
 export type DecisionChoice = 'approve' | 'reject';

@@ -15,6 +15,7 @@ import {
   problemSchema,
   readinessSchema,
   submitRequestSchema,
+  webhookEventSchema,
   waitQuerySchema,
 } from './schemas';
 import { PROBLEM_CONTENT_TYPE } from './problems';
@@ -47,6 +48,7 @@ export function buildOpenApiDocument(opts: {
   responses.add(problemSchema, { id: 'Problem' });
   responses.add(healthSchema, { id: 'Health' });
   responses.add(readinessSchema, { id: 'Readiness' });
+  responses.add(webhookEventSchema, { id: 'WebhookEvent' });
   if (opts.identity) identityComponents(requests, responses);
 
   const options = { target: 'draft-2020-12', uri, unrepresentable: 'any' } as const;
@@ -384,6 +386,52 @@ export function buildOpenApiDocument(opts: {
         },
       },
     },
+    webhooks: {
+      requestEvent: {
+        post: {
+          operationId: 'receiveRequestEvent',
+          tags: ['Webhooks'],
+          summary: 'A request reached pending_approval or its terminal status',
+          description:
+            'Sent to the `callbackUrl` given at submit: once at `pending_approval` (requests that wait for people) ' +
+            'and once at the terminal status. A delivery that is not answered 2xx within the timeout is retried with ' +
+            'exponential backoff (`webhooks.firstRetryAfter`, doubling, for `webhooks.retryFor`); every retry carries ' +
+            'the same `webhook-id` and body and a fresh timestamp and signature. Redirects are not followed.',
+          security: [],
+          parameters: [
+            {
+              name: 'webhook-id',
+              in: 'header',
+              required: true,
+              description: 'Stable per request and status (`msg_<hex>_<status>`): de-duplicate on it.',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'webhook-timestamp',
+              in: 'header',
+              required: true,
+              description: 'Unix seconds of this attempt; refuse ones far from your clock (5 minutes).',
+              schema: { type: 'string', pattern: '^[0-9]+$' },
+            },
+            {
+              name: 'webhook-signature',
+              in: 'header',
+              required: true,
+              description:
+                '`v1,<base64 HMAC-SHA256>` over `${webhook-id}.${webhook-timestamp}.${body}`, keyed by the agent’s ' +
+                'secret (base64 after `whsec_`); space-separated when several are sent.',
+              schema: { type: 'string' },
+            },
+          ],
+          requestBody: { required: true, content: json('WebhookEvent') },
+          responses: {
+            '2XX': { description: 'Received; not sent again.' },
+            '4XX': { description: 'Refused; retried until the retry window has passed.' },
+            '5XX': { description: 'Failed; retried with backoff.' },
+          },
+        },
+      },
+    },
     components: {
       schemas,
       headers: {
@@ -476,6 +524,7 @@ const TAGS = [
   { name: 'Operators', description: 'People who run Countersign, and their personal tokens.' },
   { name: 'Agent tools', description: 'The Model Context Protocol server: the catalog as tools for agents.' },
   { name: 'Discovery', description: 'Documents that describe this API and its keys.' },
+  { name: 'Webhooks', description: 'Signed events Countersign POSTs to the callback URL an agent gives at submit.' },
   { name: 'Operations', description: 'Probes and metrics.' },
 ];
 const IDENTITY_TAGS = new Set(['Agent auth', 'Agents', 'Kill switches', 'Operators']);

@@ -1,7 +1,8 @@
 // Every shape the HTTP API reads or writes, as zod schemas: requests are validated with them, and /openapi.json is
 // generated from them, so the document cannot drift from what the API does.
 import { z } from 'zod';
-import { REQUEST_STATUSES, RISK_TIERS } from '../contracts/types';
+import { REQUEST_STATUSES, RISK_TIERS, type WebhookEventStatus } from '../contracts/types';
+import { WEBHOOK_EVENT_STATUSES } from '../contracts/webhooks';
 import { AppError, ERROR_CODES, formatPath, type ErrorCode } from '../errors';
 import { MAX_WAIT_SECONDS } from '../requests';
 
@@ -31,6 +32,16 @@ export const submitRequestSchema = z
       .optional()
       .describe('The person the agent acts for (person id, email or Slack user id); they may not approve it.'),
     target: actionTargetSchema.optional(),
+    callbackUrl: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .describe(
+        'Where Countersign POSTs this request’s signed webhook events (`request.pending_approval` and the terminal ' +
+          'one; see `webhooks`). https to a public address, unless the deployment allow-lists the host; no credentials ' +
+          'in the URL (receivers verify the signature).',
+      ),
   })
   .strict()
   .describe('An action request.');
@@ -166,6 +177,45 @@ export const actionRequestSchema = z
     links: linksSchema,
   })
   .describe('An action request and where it stands.');
+
+const webhookStatusSchema = z.enum(WEBHOOK_EVENT_STATUSES as [WebhookEventStatus, ...WebhookEventStatus[]]);
+
+/** The body of a completion webhook (Standard Webhooks payload: `type`, `timestamp`, `data`). */
+export const webhookEventSchema = z
+  .object({
+    type: z
+      .enum(WEBHOOK_EVENT_STATUSES.map((s) => `request.${s}`) as [string, ...string[]])
+      .describe('`request.<status>`: `request.pending_approval`, then one terminal event.'),
+    timestamp: z.string().describe('When the request reached the status (ISO 8601).'),
+    data: z.object({
+      requestId: z.string(),
+      status: webhookStatusSchema,
+      action: z.string(),
+      agent: z.string().describe('The agent that asked (whose secret signs the event).'),
+      risk: z.enum(RISK_TIERS),
+      paramsHash: z.string().describe('sha256 of the canonical parameters; parameters are never sent.'),
+      submittedAt: z.string(),
+      decision: z.object({
+        effect: z.enum(['allow', 'deny', 'require_approval']),
+        rules: z.array(z.string()),
+        policyVersion: z.string(),
+        reason: z.string().optional().describe('For deny: why.'),
+      }),
+      waitingFor: z
+        .array(z.object({ group: z.string(), quorum: z.number().int(), approvedBy: z.array(z.string()) }))
+        .optional()
+        .describe('For `pending_approval`: the groups whose quorum is not met yet.'),
+      expiresAt: z.string().optional().describe('For `pending_approval`: when the request expires.'),
+      approvedBy: z.array(z.string()).optional().describe('People whose approvals counted.'),
+      rejection: z.object({ by: z.string(), reason: z.string().optional() }).optional(),
+      cancellation: z.object({ by: z.string(), reason: z.string().optional() }).optional(),
+      outcome: outcomeSchema.optional().describe('The execution’s outcome, when it ran (or was blocked).'),
+    }),
+  })
+  .describe(
+    'A completion webhook event. Signed per Standard Webhooks: verify `webhook-signature` over ' +
+      '`${webhook-id}.${webhook-timestamp}.${body}` with the agent’s `whsec_` secret, and de-duplicate on `webhook-id`.',
+  );
 
 export const actionRequestSummarySchema = z.object({
   id: z.string(),

@@ -29,6 +29,7 @@ import {
 import type { TaskQueues } from '../temporal/worker';
 import type { SealedParams } from '../vault/sealed-params';
 import { activeTraceparent, inSpan, SPAN_NAMES, TRACE_MEMO_KEY } from '../tracing';
+import { callbackUrlProblem, hasWebhookSecret } from '../webhooks/callback-url';
 import { isRequestId, requestIdFor } from './ids';
 import { refuseReferenceShapes, sealSecrets } from './secret-params';
 import { staticDetails, workflowInput, type SubmitBody } from './workflow-input';
@@ -246,6 +247,18 @@ export function createRequestService(deps: RequestServiceDeps) {
         throw new AppError('invalid_params', 'parameters do not match the action’s schema', { errors: issues });
       }
       refuseReferenceShapes(body.params);
+      if (body.callbackUrl !== undefined) {
+        const problem =
+          callbackUrlProblem(body.callbackUrl, deps.config.webhooks) ??
+          (hasWebhookSecret(deps.config.webhooks, agent.id)
+            ? undefined
+            : 'webhooks are not configured for this agent (no signing secret)');
+        if (problem) {
+          throw new AppError('validation_failed', 'the callback URL is not accepted', {
+            errors: [{ path: 'callbackUrl', message: problem }],
+          });
+        }
+      }
       return action;
     } catch (err) {
       if (err instanceof AppError) deps.observer?.refused?.(action ? body.action : 'unknown', err.code, agent);

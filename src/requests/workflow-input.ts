@@ -14,6 +14,8 @@ export interface SubmitBody {
   reason: string;
   onBehalfOf?: string;
   target?: ActionTarget;
+  /** Where to POST the request's signed webhook events (checked at submit against the callback policy). */
+  callbackUrl?: string;
 }
 
 /** The workflow input of a request decided by policy. */
@@ -47,6 +49,16 @@ export function workflowInput(
       ...(action.http ? { call: `${action.http.method} ${templatePathOf(action.http.url)}` } : {}),
     },
     recheckWindowMs: deps.config.execution.recheckWindow,
+    ...(body.callbackUrl
+      ? {
+          callback: {
+            url: body.callbackUrl,
+            timeoutMs: deps.config.webhooks.timeout,
+            firstRetryMs: deps.config.webhooks.firstRetryAfter,
+            retryForMs: deps.config.webhooks.retryFor,
+          },
+        }
+      : {}),
   };
 }
 

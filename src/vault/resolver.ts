@@ -46,6 +46,15 @@ export function secretIdsFor(config: CountersignConfig, connectors: readonly str
   return ids;
 }
 
+/** The vault secret ids the control worker may read: the completion webhooks' signing secrets. */
+export function webhookSecretIds(config: CountersignConfig): Set<string> {
+  const ids = new Set<string>();
+  for (const ref of [config.webhooks.secret, ...Object.values(config.webhooks.agentSecrets)]) {
+    if (ref && 'secret' in ref) ids.add(ref.secret);
+  }
+  return ids;
+}
+
 function unavailable(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'CredentialUnavailable', message, nonRetryable: true });
 }

@@ -1,7 +1,12 @@
 // The client's Standard Webhooks helper, checked against the reference implementation (the `standardwebhooks` package).
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhook, WebhookVerificationError } from '../../packages/client/src/webhooks';
+import {
+  createWebhookHandler,
+  signWebhook,
+  verifyWebhook,
+  WebhookVerificationError,
+} from '../../packages/client/src/webhooks';
 
 const SECRET = `whsec_${Buffer.from('countersign-test-webhook-secret-32b').toString('base64')}`;
 const body = JSON.stringify({ type: 'request.succeeded', data: { requestId: 'req_1', status: 'succeeded' } });
@@ -45,5 +50,46 @@ describe('completion webhook signatures (Standard Webhooks)', () => {
     const unsigned: Record<string, string> = { ...headers };
     delete unsigned['webhook-signature'];
     await expect(verifyWebhook(SECRET, unsigned, body)).rejects.toThrow(/missing webhook-signature/);
+  });
+});
+
+describe('createWebhookHandler', () => {
+  const signed = async (id: string, payload = body) => {
+    const timestamp = Math.floor(Date.now() / 1000);
+    return new Request('http://receiver.test/hooks', {
+      method: 'POST',
+      body: payload,
+      headers: {
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': await signWebhook(SECRET, id, timestamp, payload),
+      },
+    });
+  };
+
+  it('when the same delivery arrives twice, then the event is handled once and both answers are 204', async () => {
+    const handled: string[] = [];
+    const handler = createWebhookHandler({ secret: SECRET, onEvent: (e, id) => void handled.push(`${id}:${e.type}`) });
+    expect((await handler(await signed('msg_dup'))).status).toBe(204);
+    expect((await handler(await signed('msg_dup'))).status).toBe(204);
+    expect(handled).toEqual(['msg_dup:request.succeeded']);
+  });
+
+  it('when a delivery is unsigned or onEvent throws, then it answers 400 or 500 and the event counts as not handled', async () => {
+    let fail = true;
+    const handled: string[] = [];
+    const handler = createWebhookHandler({
+      secret: SECRET,
+      onEvent: (_e, id) => {
+        if (fail) throw new Error('database down');
+        handled.push(id);
+      },
+    });
+    const unsigned = new Request('http://receiver.test/hooks', { method: 'POST', body });
+    expect((await handler(unsigned)).status).toBe(400);
+    expect((await handler(await signed('msg_retry'))).status).toBe(500);
+    fail = false;
+    expect((await handler(await signed('msg_retry'))).status).toBe(204);
+    expect(handled).toEqual(['msg_retry']);
   });
 });

@@ -81,6 +81,19 @@ describe('replay of recorded histories', () => {
     expect(text('v3-cancellation.json')).toMatch(/"name": "cancel"/);
   });
 
+  it('when the v4 histories are read, then every request started its webhook deliveries as child workflows', () => {
+    const text = (file: string) => readFileSync(`${HISTORIES}${file}`, 'utf8');
+    const children = (file: string) =>
+      text(file).match(/"startChildWorkflowExecutionInitiatedEventAttributes"/g)?.length ?? 0;
+    // One terminal event each, plus the pending_approval event of those that waited for people.
+    expect(children('v4-allow.json')).toBe(1);
+    expect(children('v4-deny.json')).toBe(1);
+    for (const path of ['quorum-approval', 'rejection', 'expiry', 'escalation', 'cancellation']) {
+      expect(children(`v4-${path}.json`), path).toBe(2);
+    }
+    expect(text('v3-allow.json')).not.toContain('startChildWorkflowExecutionInitiatedEventAttributes');
+  });
+
   it('when the histories are read, then no credential appears in them', () => {
     for (const file of files) {
       const text = readFileSync(`${HISTORIES}${file}`, 'utf8');
@@ -88,6 +101,8 @@ describe('replay of recorded histories', () => {
         Buffer.from(b64, 'base64').toString('utf8'),
       );
       expect(decoded, file).not.toContain('recording-credential');
+      // The webhook signing secret (scripts/record-histories.ts) stays with the worker too.
+      expect(decoded, file).not.toContain(Buffer.from('recording-webhook-secret-0123456789').toString('base64'));
     }
   });
 

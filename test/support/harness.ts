@@ -37,6 +37,7 @@ import {
   type SealedParams,
   type Vault,
 } from '../../src/vault';
+import { createWebhookSender } from '../../src/webhooks/sender';
 import { openTestDatabase } from '../identity/databases';
 
 export interface HarnessOptions {
@@ -221,6 +222,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         notifier: options.notifier ?? createLogNotifier(logger),
         ...(guard ? { guard } : {}),
         observeClosed: hooks.observeClosed,
+        webhooks: createWebhookSender({
+          config: options.config.webhooks,
+          credentials: connectorDeps.credentials ?? createCredentialResolver(),
+          logger,
+          observe: hooks.observeWebhook,
+        }),
         ...(sealedParams ? { sealedParams, secretRetentionMs: options.config.execution.secretRetention } : {}),
       },
       connectorDeps: {

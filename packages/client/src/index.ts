@@ -25,4 +25,11 @@ export {
   type GovernedResult,
   type GovernedToolOptions,
 } from './governed.js';
-export { signWebhook, verifyWebhook, WebhookVerificationError, type WebhookHeaders } from './webhooks.js';
+export {
+  createWebhookHandler,
+  signWebhook,
+  verifyWebhook,
+  WebhookVerificationError,
+  type CountersignWebhookEvent,
+  type WebhookHeaders,
+} from './webhooks.js';

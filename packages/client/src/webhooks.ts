@@ -82,3 +82,50 @@ export async function verifyWebhook<T = unknown>(
   }
   throw new WebhookVerificationError('no matching webhook signature');
 }
+
+/** A completion webhook event (the `WebhookEvent` schema of the OpenAPI document's `webhooks.requestEvent`). */
+export interface CountersignWebhookEvent {
+  type: string;
+  timestamp: string;
+  data: {
+    requestId: string;
+    status: string;
+    action: string;
+    agent: string;
+    outcome?: { ok: boolean; status?: number; summary: string };
+    [key: string]: unknown;
+  };
+}
+
+/**
+ * A receiver for fetch-style servers (Node's `Request`, Hono, Next.js route handlers, workers): verifies the
+ * signature, answers 400 to anything unsigned, skips a `webhook-id` already handled (retries carry the same id), and
+ * answers 204 once `onEvent` has run; a throwing `onEvent` answers 500, so Countersign delivers it again.
+ */
+export function createWebhookHandler(options: {
+  secret: string;
+  onEvent: (event: CountersignWebhookEvent, id: string) => Promise<void> | void;
+  /** Ids already handled; by default an in-memory set (use a shared store with several replicas). */
+  seen?: { has(id: string): boolean | Promise<boolean>; add(id: string): unknown };
+}): (request: Request) => Promise<Response> {
+  const seen = options.seen ?? new Set<string>();
+  return async (request) => {
+    const body = await request.text();
+    let event: CountersignWebhookEvent;
+    try {
+      event = await verifyWebhook<CountersignWebhookEvent>(options.secret, request.headers, body);
+    } catch (err) {
+      if (err instanceof WebhookVerificationError) return new Response(err.message, { status: 400 });
+      throw err;
+    }
+    const id = request.headers.get('webhook-id') ?? '';
+    if (await seen.has(id)) return new Response(null, { status: 204 });
+    try {
+      await options.onEvent(event, id);
+    } catch {
+      return new Response('event not handled', { status: 500 });
+    }
+    await seen.add(id);
+    return new Response(null, { status: 204 });
+  };
+}

@@ -525,7 +525,28 @@ export interface paths {
     trace?: never;
   };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+  requestEvent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A request reached pending_approval or its terminal status
+     * @description Sent to the `callbackUrl` given at submit: once at `pending_approval` (requests that wait for people) and once at the terminal status. A delivery that is not answered 2xx within the timeout is retried with exponential backoff (`webhooks.firstRetryAfter`, doubling, for `webhooks.retryFor`); every retry carries the same `webhook-id` and body and a fresh timestamp and signature. Redirects are not followed.
+     */
+    post: operations['receiveRequestEvent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
 export interface components {
   schemas: {
     /** @description An action request and where it stands. */
@@ -652,6 +673,8 @@ export interface components {
        * @enum {string}
        */
       action: 'customers.delete';
+      /** @description Where Countersign POSTs this request’s signed webhook events (`request.pending_approval` and the terminal one; see `webhooks`). https to a public address, unless the deployment allow-lists the host; no credentials in the URL (receivers verify the signature). */
+      callbackUrl?: string;
       /** @description The person the agent acts for (person id, email or Slack user id); they may not approve it. */
       onBehalfOf?: string;
       params: components['schemas']['customers.delete.params'];
@@ -669,6 +692,8 @@ export interface components {
        * @enum {string}
        */
       action: 'customers.read';
+      /** @description Where Countersign POSTs this request’s signed webhook events (`request.pending_approval` and the terminal one; see `webhooks`). https to a public address, unless the deployment allow-lists the host; no credentials in the URL (receivers verify the signature). */
+      callbackUrl?: string;
       /** @description The person the agent acts for (person id, email or Slack user id); they may not approve it. */
       onBehalfOf?: string;
       params: components['schemas']['customers.read.params'];
@@ -686,6 +711,8 @@ export interface components {
        * @enum {string}
        */
       action: 'email.send_external';
+      /** @description Where Countersign POSTs this request’s signed webhook events (`request.pending_approval` and the terminal one; see `webhooks`). https to a public address, unless the deployment allow-lists the host; no credentials in the URL (receivers verify the signature). */
+      callbackUrl?: string;
       /** @description The person the agent acts for (person id, email or Slack user id); they may not approve it. */
       onBehalfOf?: string;
       params: components['schemas']['email.send_external.params'];
@@ -703,6 +730,8 @@ export interface components {
        * @enum {string}
        */
       action: 'payments.refund';
+      /** @description Where Countersign POSTs this request’s signed webhook events (`request.pending_approval` and the terminal one; see `webhooks`). https to a public address, unless the deployment allow-lists the host; no credentials in the URL (receivers verify the signature). */
+      callbackUrl?: string;
       /** @description The person the agent acts for (person id, email or Slack user id); they may not approve it. */
       onBehalfOf?: string;
       params: components['schemas']['payments.refund.params'];
@@ -1110,6 +1139,72 @@ export interface components {
       scope: string;
       /** @constant */
       token_type: 'Bearer';
+    };
+    /** @description A completion webhook event. Signed per Standard Webhooks: verify `webhook-signature` over `${webhook-id}.${webhook-timestamp}.${body}` with the agent’s `whsec_` secret, and de-duplicate on `webhook-id`. */
+    WebhookEvent: {
+      data: {
+        action: string;
+        /** @description The agent that asked (whose secret signs the event). */
+        agent: string;
+        /** @description People whose approvals counted. */
+        approvedBy?: string[];
+        cancellation?: {
+          by: string;
+          reason?: string;
+        };
+        decision: {
+          /** @enum {string} */
+          effect: 'allow' | 'deny' | 'require_approval';
+          policyVersion: string;
+          /** @description For deny: why. */
+          reason?: string;
+          rules: string[];
+        };
+        /** @description For `pending_approval`: when the request expires. */
+        expiresAt?: string;
+        /** @description The execution’s outcome, when it ran (or was blocked). */
+        outcome?: {
+          ok: boolean;
+          /** @description Downstream HTTP status. */
+          status?: number;
+          /** @description Size-bounded, secret-free summary of the downstream response. */
+          summary: string;
+          /** @description True when the call may have reached the downstream and was not re-sent: reconcile by hand. */
+          unknown?: boolean;
+        };
+        /** @description sha256 of the canonical parameters; parameters are never sent. */
+        paramsHash: string;
+        rejection?: {
+          by: string;
+          reason?: string;
+        };
+        requestId: string;
+        /** @enum {string} */
+        risk: 'low' | 'medium' | 'high' | 'critical';
+        /** @enum {string} */
+        status: 'pending_approval' | 'succeeded' | 'failed' | 'denied' | 'rejected' | 'expired' | 'cancelled';
+        submittedAt: string;
+        /** @description For `pending_approval`: the groups whose quorum is not met yet. */
+        waitingFor?: {
+          approvedBy: string[];
+          group: string;
+          quorum: number;
+        }[];
+      };
+      /** @description When the request reached the status (ISO 8601). */
+      timestamp: string;
+      /**
+       * @description `request.<status>`: `request.pending_approval`, then one terminal event.
+       * @enum {string}
+       */
+      type:
+        | 'request.pending_approval'
+        | 'request.succeeded'
+        | 'request.failed'
+        | 'request.denied'
+        | 'request.rejected'
+        | 'request.expired'
+        | 'request.cancelled';
     };
   };
   responses: {
@@ -2208,6 +2303,49 @@ export interface operations {
       415: components['responses']['P415'];
       422: components['responses']['P422'];
       503: components['responses']['P503'];
+    };
+  };
+  receiveRequestEvent: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Stable per request and status (`msg_<hex>_<status>`): de-duplicate on it. */
+        'webhook-id': string;
+        /** @description `v1,<base64 HMAC-SHA256>` over `${webhook-id}.${webhook-timestamp}.${body}`, keyed by the agent’s secret (base64 after `whsec_`); space-separated when several are sent. */
+        'webhook-signature': string;
+        /** @description Unix seconds of this attempt; refuse ones far from your clock (5 minutes). */
+        'webhook-timestamp': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['WebhookEvent'];
+      };
+    };
+    responses: {
+      /** @description Received; not sent again. */
+      '2XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Refused; retried until the retry window has passed. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Failed; retried with backoff. */
+      '5XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
     };
   };
 }
