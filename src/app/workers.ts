@@ -160,7 +160,7 @@ export function metricsOf(metrics: Metrics): {
 } {
   return {
     observeClosed: (state) => metrics.requestClosed(state),
-    observeWebhook: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+    observeWebhook: (outcome) => metrics.webhookDelivery(outcome),
     observeExecution: (connector, action, outcome) => metrics.executions.inc({ connector, action, outcome }),
   };
 }

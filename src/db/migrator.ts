@@ -43,6 +43,9 @@ export function createMigrator(db: UntypedDatabase, dir?: string, schema?: strin
   });
 }
 
+/** PostgreSQL errors of a catalog read racing another schema's DDL: invalid_schema_name, undefined_table, undefined_column. */
+const INTROSPECTION_RACES = new Set(['3F000', '42P01', '42703']);
+
 /** Applies every pending migration; throws with the failing migration's name and cause. */
 export async function migrateToLatest(db: UntypedDatabase, dir?: string): Promise<MigrationResultSet> {
   // Without a pinned schema, Kysely takes another schema's kysely_migration table for this one's (it looks across all
@@ -52,8 +55,13 @@ export async function migrateToLatest(db: UntypedDatabase, dir?: string): Promis
     : undefined;
   let result = await createMigrator(db, dir, schema).migrateToLatest();
   // Kysely's PostgreSQL introspection reads every schema of the database; one dropped meanwhile (tests drop theirs
-  // as they finish) fails it with invalid_schema_name. Our own schema is unaffected, so trying again is safe.
-  for (let attempt = 1; attempt < 5 && isPostgres(db) && pgErrorCode(result.error) === '3F000'; attempt++) {
+  // as they finish, another deployment migrates its own) fails it with invalid_schema_name, undefined_table or
+  // undefined_column before any migration ran. Our own schema is unaffected, so trying again is safe.
+  const racedIntrospection = (r: MigrationResultSet) =>
+    isPostgres(db) &&
+    INTROSPECTION_RACES.has(pgErrorCode(r.error) ?? '') &&
+    !(r.results ?? []).some((m) => m.status === 'Error');
+  for (let attempt = 1; attempt < 5 && racedIntrospection(result); attempt++) {
     await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     result = await createMigrator(db, dir, schema).migrateToLatest();
   }

@@ -3,6 +3,7 @@
 // the downstream receives a traceparent of the same trace. Spans are collected by an in-memory exporter.
 import { randomBytes } from 'node:crypto';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { createDataConverter } from '../../src/temporal/codec';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTracing, type TracingRuntime } from '../../src/tracing/sdk';
@@ -112,8 +113,9 @@ describe('tracing', () => {
     // A traced history replays deterministically, with tracing on the replayer as on a worker and without.
     const history = await h.client.workflow.getHandle(id).fetchHistory();
     const bundle = { codePath: inject('workflowBundlePath') };
-    await Worker.runReplayHistory({ workflowBundle: bundle, sinks: tracing.worker.sinks }, history, id);
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history, id);
+    const dataConverter = createDataConverter(h.codec);
+    await Worker.runReplayHistory({ workflowBundle: bundle, sinks: tracing.worker.sinks, dataConverter }, history, id);
+    await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter }, history, id);
   });
 
   it('when a submit carries no traceparent, then a new trace starts at the server span and still reaches the downstream', async () => {

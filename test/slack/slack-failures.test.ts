@@ -77,7 +77,7 @@ describe('Slack failures (end to end)', () => {
       await env.click(SLACK.alice, ACTION_IDS.approve, message);
       await env.stub.waitFor(
         () => ephemeralTo(SLACK.alice, 'Try again shortly'),
-        10_000,
+        30_000,
         'approval refused while no worker answers',
       );
       await env.post(
@@ -92,7 +92,8 @@ describe('Slack failures (end to end)', () => {
           },
         }),
       );
-      await env.stub.waitFor(() => ephemeralTo(SLACK.bob, 'queued'), 10_000, 'rejection queued');
+      // Room for the update's own deadline, the poller check and the queued signal on a loaded machine.
+      await env.stub.waitFor(() => ephemeralTo(SLACK.bob, 'queued'), 30_000, 'rejection queued');
     } finally {
       await env.h.startWorkers();
     }

@@ -33,14 +33,18 @@ interface Summaries {
 /** The summaries of the request's scheduled activities and started timers, and its static details, from its history. */
 async function summariesOf(requestId: string): Promise<Summaries> {
   const history = await h.client.workflow.getHandle(requestId).fetchHistory();
-  const text = (payload: Parameters<typeof defaultPayloadConverter.fromPayload>[0] | null | undefined) =>
-    payload ? defaultPayloadConverter.fromPayload<string>(payload) : '';
+  // Summaries are payloads like any other: sealed by the codec, read as the UI reads them through the codec endpoint.
+  const text = async (payload: Parameters<typeof defaultPayloadConverter.fromPayload>[0] | null | undefined) => {
+    if (!payload) return '';
+    const [opened] = h.codec ? await h.codec.decode([payload]) : [payload];
+    return defaultPayloadConverter.fromPayload<string>(opened ?? payload);
+  };
   const out: Summaries = { activities: [], timers: [], details: '' };
   for (const event of history.events ?? []) {
-    const summary = text(event.userMetadata?.summary);
+    const summary = await text(event.userMetadata?.summary);
     if (event.activityTaskScheduledEventAttributes) out.activities.push(summary);
     if (event.timerStartedEventAttributes) out.timers.push(summary);
-    if (event.workflowExecutionStartedEventAttributes) out.details = text(event.userMetadata?.details);
+    if (event.workflowExecutionStartedEventAttributes) out.details = await text(event.userMetadata?.details);
   }
   return out;
 }
