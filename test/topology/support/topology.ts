@@ -231,7 +231,7 @@ export async function submitRefund(
   url: string,
   options: { key?: string; amount?: number; idempotencyKey?: string; paymentId?: string } = {},
 ): Promise<Submitted> {
-  const res = await fetch(`${url}/v1/action-requests`, {
+  const init = {
     method: 'POST',
     headers: {
       Authorization: `Bearer ${options.key ?? AGENT_KEY}`,
@@ -246,7 +246,16 @@ export async function submitRefund(
       },
       reason: 'topology test',
     }),
-  });
+  };
+  let res: Response;
+  try {
+    res = await fetch(`${url}/v1/action-requests`, init);
+  } catch (err) {
+    // A pooled keep-alive socket the replica closed as idle just as the request went out: sent again on a fresh
+    // connection under the same Idempotency-Key, as a careful client does (the submit cannot run twice).
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
+    res = await fetch(`${url}/v1/action-requests`, init);
+  }
   const body = (await res.json().catch(() => ({}))) as { id?: string; status?: string; code?: string };
   return {
     status: res.status,
