@@ -19,6 +19,7 @@ import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
 import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { testConfig } from '../test/support/config';
+import { quiet } from './stats';
 
 export interface KillSwitchFigures {
   parked: number;
@@ -26,9 +27,6 @@ export interface KillSwitchFigures {
   answerMs: number;
   drainMs: number;
 }
-
-const noop = () => undefined;
-const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
 /** Runs B10 at `address` over `parked` requests. */
 export async function runKillSwitchBench(address: string, options: { parked: number }): Promise<KillSwitchFigures> {

@@ -20,7 +20,7 @@ import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../s
 import { createMasterKeyring, generateMasterKey, parseMasterKey } from '../src/vault';
 import { testConfig } from '../test/support/config';
 import { startLocalTemporal } from '../test/support/local-temporal';
-import { pool, quantile } from './stats';
+import { pool, quantile, quiet } from './stats';
 
 export interface ParkingFigures {
   parked: number;
@@ -35,9 +35,6 @@ export interface ParkingFigures {
   firstSubmitP99ms: number;
   lastSubmitP99ms: number;
 }
-
-const noop = () => undefined;
-const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 
 /** Runs B4 on a dev server of its own (its SQLite file is what is measured). */
 export async function runParkingBench(options: { parked: number; concurrency: number }): Promise<ParkingFigures> {

@@ -22,7 +22,7 @@ import { createMasterKeyring, generateMasterKey, parseMasterKey } from '../src/v
 import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { TEST_AGENT_KEY, testConfig } from '../test/support/config';
 import { startTargetServer } from '../test/support/target-server';
-import { pool, quantile } from './stats';
+import { pool, quantile, quiet } from './stats';
 
 export interface PipelineFigures {
   requests: number;
@@ -212,6 +212,3 @@ export async function runPipelineBench(
     governedSucceeded: succeeded,
   };
 }
-
-const noop = () => undefined;
-const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };

@@ -28,7 +28,7 @@ import { testConfig } from '../test/support/config';
 import { startSlackApiStub, type StoredMessage } from '../test/support/slack-api-stub';
 import { blockActionsRequest, signSlackRequest, TEST_SIGNING_SECRET } from '../test/support/slack-signing';
 import { startTargetServer } from '../test/support/target-server';
-import { quantile } from './stats';
+import { quantile, quiet } from './stats';
 import { goSignal } from './workflows/bare-signal';
 
 export interface SlackFigures {
@@ -336,6 +336,3 @@ function approveValue(message: StoredMessage): string {
   }
   throw new Error('approval message has no Approve button');
 }
-
-const noop = () => undefined;
-const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };

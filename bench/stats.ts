@@ -28,3 +28,7 @@ export async function pool<T>(
 export function fmt(value: number, digits = 1): string {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 }
+
+const noop = () => undefined;
+/** A logger for the SDK's bundler and workers that says nothing (benchmarks print only their figures). */
+export const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
