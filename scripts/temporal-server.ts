@@ -3,14 +3,15 @@
 // and visibility databases and schemas from the module's schema/postgresql/v12/, writes a server config, starts the
 // server, registers the namespace and Countersign's search attributes, and stops it cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { msToTs } from '@temporalio/common';
 import { stringify } from 'yaml';
 import { childEnvironment } from '../src/config/settings';
 import { SEARCH_ATTRIBUTES } from '../src/contracts/names';
 import { connectTemporal } from '../src/temporal/adapter';
+import { findOnPath, goInstall, isExecutable, runCommand, tail } from '../src/temporal/go-build';
 
 /** The Temporal server release built here; docker-compose.yml pins the same images. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -55,24 +56,13 @@ export async function ensureTemporalServer(options: {
         '(first time only; this takes a few minutes)…',
     );
     mkdirSync(bin, { recursive: true });
-    const first = await run(go, ['install', ...PACKAGES.map((p) => `${p}@${TEMPORAL_SERVER_VERSION}`)], {
-      GOBIN: bin,
-      GOFLAGS: '-mod=mod',
+    await goInstall({
+      go,
+      packages: PACKAGES.map((p) => `${p}@${TEMPORAL_SERVER_VERSION}`),
+      gobin: bin,
+      what: 'the Temporal server',
+      log: options.log,
     });
-    if (first.code !== 0 && /sum\.golang\.org|checksum database|verifying module/i.test(first.output)) {
-      // The checksum database is unreachable; the module's own go.sum still pins every dependency.
-      options.log(
-        'The Go checksum database is unreachable; building with GOSUMDB=off (go.sum still pins dependencies)…',
-      );
-      const second = await run(go, ['install', ...PACKAGES.map((p) => `${p}@${TEMPORAL_SERVER_VERSION}`)], {
-        GOBIN: bin,
-        GOFLAGS: '-mod=mod',
-        GOSUMDB: 'off',
-      });
-      if (second.code !== 0) throw new Error(`go install of the Temporal server failed:\n${tail(second.output)}`);
-    } else if (first.code !== 0) {
-      throw new Error(`go install of the Temporal server failed:\n${tail(first.output)}`);
-    }
     if (!isExecutable(server) || !isExecutable(sqlTool))
       throw new Error(`go install finished but ${bin} is incomplete`);
     options.log(`Temporal server built: ${server}`);
@@ -81,7 +71,7 @@ export async function ensureTemporalServer(options: {
 }
 
 async function moduleDirOf(go: string): Promise<string> {
-  const { code, output } = await run(go, ['env', 'GOMODCACHE'], {});
+  const { code, output } = await runCommand(go, ['env', 'GOMODCACHE'], {});
   if (code !== 0) throw new Error(`go env GOMODCACHE failed: ${tail(output)}`);
   return join(output.trim(), `${MODULE}@${TEMPORAL_SERVER_VERSION}`);
 }
@@ -137,7 +127,7 @@ export async function setupTemporalDatabases(options: {
     '--quiet',
   ];
   const sqlTool = async (db: string, args: string[]) => {
-    const result = await run(binaries.sqlTool, [...base, '--database', db, ...args], {});
+    const result = await runCommand(binaries.sqlTool, [...base, '--database', db, ...args], {});
     if (result.code !== 0) throw new Error(`temporal-sql-tool ${args[0]} on ${db} failed:\n${tail(result.output)}`);
     return result.output;
   };
@@ -149,7 +139,7 @@ export async function setupTemporalDatabases(options: {
       options.log(`Dropping the Temporal database ${db}…`);
       await sqlTool(db, ['drop-database', '--force']);
     }
-    const created = await run(binaries.sqlTool, [...base, '--database', db, 'create-database'], {});
+    const created = await runCommand(binaries.sqlTool, [...base, '--database', db, 'create-database'], {});
     if (created.code !== 0 && !/already exists/i.test(created.output)) {
       throw new Error(
         `temporal-sql-tool create-database ${db} failed (does the role have CREATEDB?):\n${tail(created.output)}`,
@@ -455,37 +445,4 @@ async function eventually<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T
       await new Promise((r) => setTimeout(r, 500));
     }
   }
-}
-
-function run(cmd: string, args: string[], extraEnv: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: childEnvironment(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (childEnvironment().PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function tail(text: string): string {
-  return text.split('\n').slice(-30).join('\n');
 }

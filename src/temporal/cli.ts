@@ -1,9 +1,8 @@
 // Finds or obtains the Temporal CLI for the embedded dev server and the tests: TEMPORAL_CLI_PATH, `temporal` on PATH,
 // a cached build, `go install` of a pinned release into the cache, else the SDK's own download (undefined here).
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { childEnvironment } from '../config/settings';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { findOnPath, goInstall, isExecutable } from './go-build';
 
 /** The newest Temporal CLI release whose module has no replace directive, so `go install` accepts it. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -30,7 +29,8 @@ export function cachedCliPath(cacheDir: string): string {
 /** Returns a usable Temporal CLI, building it with Go when needed; undefined means: let the SDK download one. */
 export async function resolveTemporalCli(options: ResolveOptions): Promise<ResolvedCli | undefined> {
   if (options.explicitPath) {
-    if (!isExecutable(options.explicitPath)) throw new Error(`TEMPORAL_CLI_PATH ${options.explicitPath} is not executable`);
+    if (!isExecutable(options.explicitPath))
+      throw new Error(`TEMPORAL_CLI_PATH ${options.explicitPath} is not executable`);
     return { path: options.explicitPath, source: 'TEMPORAL_CLI_PATH' };
   }
   const onPath = findOnPath('temporal', options.pathEnv);
@@ -44,52 +44,14 @@ export async function resolveTemporalCli(options: ResolveOptions): Promise<Resol
   );
   const bin = join(options.cacheDir, 'temporal-cli', TEMPORAL_CLI_VERSION);
   mkdirSync(bin, { recursive: true });
-  const first = await goInstall(go, bin, {});
-  if (first.code !== 0 && /sum\.golang\.org|checksum database|verifying module/i.test(first.output)) {
-    // The checksum database is unreachable; the module's own go.sum still pins every dependency.
-    options.log('The Go checksum database is unreachable; building with GOSUMDB=off (go.sum still pins dependencies)…');
-    const second = await goInstall(go, bin, { GOSUMDB: 'off' });
-    if (second.code !== 0) throw new Error(`go install ${MODULE}@${TEMPORAL_CLI_VERSION} failed:\n${tail(second.output)}`);
-  } else if (first.code !== 0) {
-    throw new Error(`go install ${MODULE}@${TEMPORAL_CLI_VERSION} failed:\n${tail(first.output)}`);
-  }
+  await goInstall({
+    go,
+    packages: [`${MODULE}@${TEMPORAL_CLI_VERSION}`],
+    gobin: bin,
+    what: 'the Temporal CLI',
+    log: options.log,
+  });
   if (!isExecutable(cached)) throw new Error(`go install finished but ${cached} is missing`);
   options.log(`Temporal CLI built: ${cached}`);
   return { path: cached, source: 'go install' };
-}
-
-function goInstall(go: string, gobin: string, extraEnv: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(go, ['install', `${MODULE}@${TEMPORAL_CLI_VERSION}`], {
-      env: childEnvironment({ GOBIN: gobin, GOFLAGS: '-mod=mod', ...extraEnv }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-function findOnPath(name: string, pathEnv = childEnvironment().PATH ?? ''): string | undefined {
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function tail(text: string): string {
-  return text.split('\n').slice(-20).join('\n');
 }

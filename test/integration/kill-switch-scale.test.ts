@@ -41,7 +41,7 @@ describe('kill switch over many parked requests', () => {
   const count = async (clause: string) =>
     (await h.client.workflow.count(`TaskQueue = '${h.taskQueues.control}' AND ${clause}`)).count;
 
-  it(`when one switch is pulled over ${PARKED} parked requests, then it answers at once and all end cancelled, none executed`, async () => {
+  it(`when one switch is pulled over ${PARKED} parked requests, then it answers with an operation and all end cancelled, none executed`, async () => {
     const agent = (await h.agents.get('support-bot')) as AgentRecord;
     // Sixteen at a time: quick, without flooding a shared two-core machine.
     for (let i = 0; i < PARKED; i += 16) {
@@ -65,15 +65,14 @@ describe('kill switch over many parked requests', () => {
       120_000,
     );
 
-    const started = performance.now();
     const engaged = await call<Engaged>(api, 'POST', '/v1/kill-switches', {
       token: operatorToken(h, 'erin'),
       body: { all: true, reason: 'incident: halt everything' },
     });
-    const answeredMs = performance.now() - started;
     expect(engaged.status, JSON.stringify(engaged.json)).toBe(202);
     expect(engaged.json.inScope).toBe(PARKED);
-    expect(answeredMs).toBeLessThan(1_000);
+    // Answered before the drain: the cancellations run as an operation the caller follows (bench B9 times the answer).
+    expect(engaged.json.operation.href).toMatch(/^\/v1\/kill-switches\/operations\/./);
 
     const progress = await call<Operation>(api, 'GET', engaged.json.operation.href, {
       token: operatorToken(h, 'erin'),
