@@ -4,6 +4,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import {
   CallToolResultSchema,
   CreateTaskResultSchema,
@@ -14,6 +15,7 @@ import {
   type CreateTaskResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMcpServer } from '../../src/mcp/tools';
 import { testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
@@ -237,11 +239,11 @@ describe('MCP Tasks', () => {
     const intruder = await connect(otherToken);
 
     for (const attempt of [
-      intruder.experimental.tasks.getTask(taskId),
-      intruder.experimental.tasks.getTaskResult(taskId, CallToolResultSchema),
-      intruder.experimental.tasks.cancelTask(taskId),
+      () => intruder.experimental.tasks.getTask(taskId),
+      () => intruder.experimental.tasks.getTaskResult(taskId, CallToolResultSchema),
+      () => intruder.experimental.tasks.cancelTask(taskId),
     ]) {
-      const err = await refusal(attempt);
+      const err = await refusal(attempt());
       expect(err.code).toBe(ErrorCode.InvalidParams);
       expect(err.message).toContain('Task not found');
     }
@@ -254,6 +256,34 @@ describe('MCP Tasks', () => {
     expect(listed.tasks.map((t) => t.taskId)).toEqual([own.task.taskId]);
     // Untouched: still waiting for people, and still the owner's.
     expect((await owner.experimental.tasks.getTask(taskId)).status).toBe('input_required');
+  });
+
+  it('when tasks/result is asked for a task still waiting for people, then it holds until its bound and answers request timeout with the status', async () => {
+    // The MCP server itself over an in-memory transport, with the hold shortened (the API's is 45 s).
+    const server = createMcpServer(
+      { service: h.service, config: h.config, catalog: h.catalog, taskResultWaitSeconds: 2, progressEverySeconds: 1 },
+      () => ({
+        agent: { id: 'mcp-task-bot', owner: 'carol', description: '', allowedActions: ACTIONS, enabled: true },
+        sessionId: 'in-memory',
+      }),
+    );
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: 'mcp-tasks-bound', version: '1.0.0' });
+    await client.connect(clientSide);
+    clients.push(client);
+    const created = await callAsTask(client, 'email_send_external', email('Bounded'));
+    const progress: string[] = [];
+    const err = await refusal(
+      client.experimental.tasks.getTaskResult(created.task.taskId, CallToolResultSchema, {
+        onprogress: (p) => progress.push(p.message ?? ''),
+      }),
+    );
+    expect(err.code).toBe(ErrorCode.RequestTimeout);
+    expect(err.data).toMatchObject({ taskId: created.task.taskId, status: 'input_required' });
+    expect(progress[0]).toContain('pending_approval');
+    // Still there, still waiting: the bound ended the hold, not the task.
+    expect((await client.experimental.tasks.getTask(created.task.taskId)).status).toBe('input_required');
   });
 
   it('over stdio, when a host opts in, then the bridge passes the task through: created, read and cancelled on the API', async () => {
