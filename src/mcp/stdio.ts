@@ -10,9 +10,21 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import {
   CallToolRequestSchema,
   CallToolResultSchema,
+  CancelTaskRequestSchema,
+  CancelTaskResultSchema,
+  CreateTaskResultSchema,
+  GetTaskPayloadRequestSchema,
+  GetTaskRequestSchema,
+  GetTaskResultSchema,
+  ListTasksRequestSchema,
+  ListTasksResultSchema,
   ListToolsRequestSchema,
   type CallToolResult,
+  type CreateTaskResult,
+  type ServerNotification,
+  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { IDEMPOTENCY_META_KEY, MAX_AWAIT_SECONDS } from './tools';
@@ -98,38 +110,79 @@ export async function runStdioBridge(options: StdioBridgeOptions): Promise<void>
 
   // Request ids restart with every stdio session; this process's own id keeps their idempotency keys apart.
   const bridgeId = randomUUID();
+  // The API's tasks capability is passed on as is, so a host that opts in gets the same durable task handles.
+  const tasks = remote.getServerCapabilities()?.tasks;
   const server = new Server(
     { name: 'countersign', title: 'Countersign', version: options.version ?? '0.1.0' },
-    { capabilities: { tools: { listChanged: false } }, instructions: remote.getInstructions() },
+    {
+      capabilities: { tools: { listChanged: false }, ...(tasks ? { tasks } : {}) },
+      instructions: remote.getInstructions(),
+    },
   );
-  server.setRequestHandler(ListToolsRequestSchema, async (request) => remote.listTools(request.params));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  /** Long enough for the API's longest hold (await, tasks/result), and kept alive by its progress notifications. */
+  const forwarding = (extra: RequestHandlerExtra<ServerRequest, ServerNotification>): RequestOptions => {
     const progressToken = extra._meta?.progressToken;
-    const result = await remote.callTool(
-      {
+    return {
+      signal: extra.signal,
+      timeout: (MAX_AWAIT_SECONDS + 15) * 1000,
+      resetTimeoutOnProgress: true,
+      ...(progressToken !== undefined
+        ? {
+            onprogress: (progress) => {
+              void extra.sendNotification({
+                method: 'notifications/progress',
+                params: { ...progress, progressToken },
+              });
+            },
+          }
+        : {}),
+    };
+  };
+  server.setRequestHandler(ListToolsRequestSchema, async (request) => remote.listTools(request.params));
+  server.setRequestHandler(
+    CallToolRequestSchema,
+    async (request, extra): Promise<CallToolResult | CreateTaskResult> => {
+      const params = {
         name: request.params.name,
         arguments: request.params.arguments ?? {},
         _meta: { [IDEMPOTENCY_META_KEY]: `stdio:${bridgeId}:${String(extra.requestId)}` },
-      },
-      CallToolResultSchema,
-      {
+      };
+      if (request.params.task) {
+        return remote.request(
+          { method: 'tools/call', params: { ...params, task: request.params.task } },
+          CreateTaskResultSchema,
+          forwarding(extra),
+        );
+      }
+      return (await remote.callTool(params, CallToolResultSchema, forwarding(extra))) as CallToolResult;
+    },
+  );
+  if (tasks) {
+    server.setRequestHandler(GetTaskRequestSchema, (request, extra) =>
+      remote.request({ method: 'tasks/get', params: { taskId: request.params.taskId } }, GetTaskResultSchema, {
         signal: extra.signal,
-        timeout: (MAX_AWAIT_SECONDS + 15) * 1000,
-        resetTimeoutOnProgress: true,
-        ...(progressToken !== undefined
-          ? {
-              onprogress: (progress) => {
-                void extra.sendNotification({
-                  method: 'notifications/progress',
-                  params: { ...progress, progressToken },
-                });
-              },
-            }
-          : {}),
-      },
+      }),
     );
-    return result as CallToolResult;
-  });
+    server.setRequestHandler(GetTaskPayloadRequestSchema, (request, extra) =>
+      remote.request(
+        { method: 'tasks/result', params: { taskId: request.params.taskId } },
+        CallToolResultSchema,
+        forwarding(extra),
+      ),
+    );
+    server.setRequestHandler(ListTasksRequestSchema, (request, extra) =>
+      remote.request(
+        { method: 'tasks/list', params: request.params?.cursor ? { cursor: request.params.cursor } : {} },
+        ListTasksResultSchema,
+        { signal: extra.signal },
+      ),
+    );
+    server.setRequestHandler(CancelTaskRequestSchema, (request, extra) =>
+      remote.request({ method: 'tasks/cancel', params: { taskId: request.params.taskId } }, CancelTaskResultSchema, {
+        signal: extra.signal,
+      }),
+    );
+  }
 
   const stdio = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {

@@ -4,8 +4,11 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
+  ErrorCode,
   ListToolsRequestSchema,
+  McpError,
   type CallToolResult,
+  type CreateTaskResult,
   type ServerNotification,
   type ServerRequest,
   type Tool,
@@ -18,14 +21,12 @@ import type { ActionConfig, CountersignConfig } from '../config/schema';
 import { isTerminal } from '../contracts/types';
 import { AppError } from '../errors';
 import { presentRequest, type LinkOptions } from '../http/present';
-import type { ActionRequestResource } from '../http/schemas';
 import type { RequestService } from '../requests';
+import { AWAIT_TOOL, errorResult, MAX_AWAIT_SECONDS, resultOf, STATUS_TOOL } from './results';
+import { createTaskResult, registerTaskHandlers, TASKS_CAPABILITY, type McpTaskDeps } from './tasks';
 
-/** Tools beside the action tools. */
-export const STATUS_TOOL = 'countersign_request_status';
-export const AWAIT_TOOL = 'countersign_await_decision';
-/** Longest wait of `countersign_await_decision`: MCP hosts time a call out near 60 s. */
-export const MAX_AWAIT_SECONDS = 45;
+export { AWAIT_TOOL, MAX_AWAIT_SECONDS, resultOf, STATUS_TOOL } from './results';
+
 /** `_meta` key through which a bridge (the stdio server) hands down its own idempotency key for a call. */
 export const IDEMPOTENCY_META_KEY = 'countersign/idempotency-key';
 /** How long an allowed call waits for its execution before answering with the request's status. */
@@ -33,7 +34,7 @@ const SUBMIT_WAIT_SECONDS = 25;
 /** Progress notifications while a decision is awaited come this often. */
 const PROGRESS_EVERY_SECONDS = 5;
 
-export interface McpToolDeps {
+export interface McpToolDeps extends McpTaskDeps {
   service: RequestService;
   config: CountersignConfig;
   catalog: ActionCatalog;
@@ -90,6 +91,15 @@ export function toolInputSchema(action: ActionConfig): Tool['inputSchema'] {
         type: 'string',
         description: 'Send the same key again to get the same request back instead of a second one.',
       },
+      callbackUrl: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 2048,
+        format: 'uri',
+        description:
+          'Where Countersign POSTs this request’s signed webhook events (pending approval and the end); https to a ' +
+          'public address unless the deployment allow-lists the host.',
+      },
     },
     required: ['params', 'reason'],
     additionalProperties: false,
@@ -108,6 +118,8 @@ export function listTools(deps: McpToolDeps, agent: AgentRecord): Tool[] {
       description: `${action.description} Countersign governs it (risk: ${action.risk}): policy allows, denies or asks people to approve; a call that needs approval returns its request id at once.`,
       inputSchema: toolInputSchema(action),
       annotations: toolAnnotations(action, deps.config),
+      // A client that opts in (task-augmented tools/call) gets a task backed by the request's workflow.
+      execution: { taskSupport: 'optional' },
       _meta: { 'countersign/action': name, 'countersign/risk': action.risk },
     });
   }
@@ -142,14 +154,23 @@ export function listTools(deps: McpToolDeps, agent: AgentRecord): Tool[] {
 /** What the SDK hands a request handler. */
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
-/** Answers one tools/call. Refusals (schema, scope, policy) are error results the model can read, never exceptions. */
+/**
+ * Answers one tools/call. Refusals (schema, scope, policy) are error results the model can read, never exceptions.
+ * With `asTask` (the client sent `task`), an action tool answers with a task handle instead, and a refusal before
+ * anything was submitted is a JSON-RPC error (there is no task to carry it).
+ */
 export async function callTool(
   deps: McpToolDeps,
   caller: McpCaller,
   name: string,
   args: Record<string, unknown>,
   extra: Extra,
-): Promise<CallToolResult> {
+  asTask = false,
+): Promise<CallToolResult | CreateTaskResult> {
+  if (asTask && (name === STATUS_TOOL || name === AWAIT_TOOL)) {
+    // Spec, tool-level negotiation: a tool without taskSupport is not invoked as a task.
+    throw new McpError(ErrorCode.MethodNotFound, `${name} does not run as a task; call it without \`task\``);
+  }
   try {
     if (name === STATUS_TOOL) {
       const state = await deps.service.get({ kind: 'agent', agent: caller.agent }, requestIdArg(args));
@@ -158,11 +179,23 @@ export async function callTool(
     if (name === AWAIT_TOOL) return await awaitDecision(deps, caller, args, extra);
     const action = deps.catalog.names().find((n) => toolNameOf(n) === name && caller.agent.allowedActions.includes(n));
     if (!action) throw new AppError('unknown_action', `no tool "${name}" for this agent`);
-    return await submit(deps, caller, action, args, extra);
+    return await submit(deps, caller, action, args, extra, asTask);
   } catch (err) {
+    if (err instanceof AppError && asTask) {
+      throw new McpError(ErrorCode.InvalidParams, errorText(err), {
+        code: err.code,
+        detail: err.message,
+        errors: err.errors,
+      });
+    }
     if (err instanceof AppError) return errorResult(err);
     throw err;
   }
+}
+
+function errorText(err: AppError): string {
+  const issues = err.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return `${err.code}: ${err.message}${issues ? ` (${issues})` : ''}`;
 }
 
 async function submit(
@@ -171,8 +204,9 @@ async function submit(
   action: string,
   args: Record<string, unknown>,
   extra: Extra,
-): Promise<CallToolResult> {
-  const known = new Set(['params', 'reason', 'onBehalfOf', 'target', 'idempotencyKey']);
+  asTask: boolean,
+): Promise<CallToolResult | CreateTaskResult> {
+  const known = new Set(['params', 'reason', 'onBehalfOf', 'target', 'idempotencyKey', 'callbackUrl']);
   const issues = Object.keys(args)
     .filter((k) => !known.has(k))
     .map((k) => ({ path: k, message: 'unknown argument' }));
@@ -181,6 +215,9 @@ async function submit(
   }
   if (typeof args.params !== 'object' || args.params === null || Array.isArray(args.params)) {
     issues.push({ path: 'params', message: 'required: an object' });
+  }
+  if (args.callbackUrl !== undefined && typeof args.callbackUrl !== 'string') {
+    issues.push({ path: 'callbackUrl', message: 'must be a URL string' });
   }
   if (issues.length > 0) throw new AppError('validation_failed', 'the arguments are invalid', { errors: issues });
   const who = { kind: 'agent' as const, agent: caller.agent };
@@ -192,9 +229,13 @@ async function submit(
       reason: args.reason as string,
       ...(typeof args.onBehalfOf === 'string' ? { onBehalfOf: args.onBehalfOf } : {}),
       ...(isRecord(args.target) ? { target: args.target } : {}),
+      // Checked by the request service exactly as the HTTP submit's field (URL rules, SSRF guard, signing secret).
+      ...(typeof args.callbackUrl === 'string' ? { callbackUrl: args.callbackUrl } : {}),
     },
     idempotencyKeyOf(caller, args, extra),
   );
+  // A task answers at once, whatever the policy said; tasks/result waits for the end.
+  if (asTask) return createTaskResult(state, deps.links);
   // Allowed (or already approved): wait for the execution. Pending: answer at once, the wait belongs to the workflow.
   const running = state.status === 'executing' || state.status === 'approved';
   const latest = running
@@ -245,61 +286,6 @@ async function awaitDecision(
   return resultOf(presentRequest(state, deps.links));
 }
 
-/** A request as a tool result: terminal failures are errors, pending ones say what they wait for. */
-export function resultOf(request: ActionRequestResource): CallToolResult {
-  const structured = {
-    requestId: request.id,
-    status: request.status,
-    action: request.action,
-    ...(request.outcome ? { outcome: request.outcome } : {}),
-    ...(request.decision.reason ? { reason: request.decision.reason } : {}),
-    ...(request.status === 'pending_approval'
-      ? {
-          waitingFor: request.decision.approvals
-            .filter((a) => !a.satisfied)
-            .map((a) => ({ group: a.group, quorum: a.quorum, approvedBy: a.approvedBy })),
-          ...(request.expiresAt ? { expiresAt: request.expiresAt } : {}),
-        }
-      : {}),
-    links: request.links,
-  };
-  const failed = ['failed', 'denied', 'rejected', 'expired', 'cancelled'].includes(request.status);
-  return {
-    content: [{ type: 'text', text: describe(request) }],
-    structuredContent: structured,
-    ...(failed ? { isError: true } : {}),
-  };
-}
-
-function describe(r: ActionRequestResource): string {
-  switch (r.status) {
-    case 'succeeded':
-      return `${r.action} ran (${r.id}): ${r.outcome?.summary ?? 'done'}`;
-    case 'failed':
-      return `${r.action} failed (${r.id}): ${r.outcome?.summary ?? 'no outcome'}`;
-    case 'denied':
-      return `${r.action} was denied by policy (${r.id}): ${r.decision.reason ?? 'no reason given'}`;
-    case 'pending_approval': {
-      const waits = r.decision.approvals
-        .filter((a) => !a.satisfied)
-        .map((a) => `${a.quorum - a.approvedBy.length} of group ${a.group}`)
-        .join(', ');
-      return `${r.action} needs approval (${r.id}); waiting for ${waits || 'approvers'}${r.expiresAt ? ` until ${r.expiresAt}` : ''}. Call ${AWAIT_TOOL} with this requestId to wait for the decision.`;
-    }
-    default:
-      return `${r.action} is ${r.status} (${r.id}).${isTerminal(r.status) ? '' : ` Call ${AWAIT_TOOL} to wait.`}`;
-  }
-}
-
-function errorResult(err: AppError): CallToolResult {
-  const issues = err.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
-  return {
-    content: [{ type: 'text', text: `${err.code}: ${err.message}${issues ? ` (${issues})` : ''}` }],
-    structuredContent: { code: err.code, detail: err.message, errors: err.errors },
-    isError: true,
-  };
-}
-
 function requestIdArg(args: Record<string, unknown>): string {
   if (typeof args.requestId !== 'string') {
     throw new AppError('validation_failed', 'requestId is required', {
@@ -330,17 +316,26 @@ export function createMcpServer(deps: McpToolDeps, caller: (extra: Extra) => Mcp
   const server = new Server(
     { name: 'countersign', title: 'Countersign', version },
     {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: { tools: { listChanged: false }, tasks: TASKS_CAPABILITY },
       instructions:
         'Countersign governs the actions these tools request. A call that needs human approval returns at once with ' +
-        `a request id; use ${AWAIT_TOOL} to wait for the decision (up to ${MAX_AWAIT_SECONDS} s per call).`,
+        `a request id; use ${AWAIT_TOOL} to wait for the decision (up to ${MAX_AWAIT_SECONDS} s per call). ` +
+        'Clients with MCP Tasks may call the action tools as tasks: the task id is the request id.',
     },
   );
   server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => ({
     tools: listTools(deps, caller(extra).agent),
   }));
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    callTool(deps, caller(extra), request.params.name, request.params.arguments ?? {}, extra),
+    callTool(
+      deps,
+      caller(extra),
+      request.params.name,
+      request.params.arguments ?? {},
+      extra,
+      request.params.task !== undefined,
+    ),
   );
+  registerTaskHandlers(server, deps, (extra) => caller(extra).agent);
   return server;
 }

@@ -298,15 +298,38 @@ export function createRequestService(deps: RequestServiceDeps) {
       },
       limit,
     );
-    return executions.map((e) => ({
-      id: e.id,
-      agent: e.agent,
-      action: e.action,
-      status: listedStatus(e),
-      ...(e.risk ? { risk: e.risk } : {}),
-      submittedAt: e.startTime,
-      ...(e.closeTime ? { closedAt: e.closeTime } : {}),
-    }));
+    return executions.map(summaryOf);
+  }
+
+  /** One page of the caller's requests (an agent's own only), newest first; `cursor` is a `nextCursor` it returned. */
+  async function listPage(
+    caller: Caller,
+    page: { pageSize?: number; cursor?: string } = {},
+  ): Promise<{ requests: RequestSummary[]; nextCursor?: string }> {
+    const pageSize = Math.max(1, Math.min(page.pageSize ?? 50, 500));
+    // The cursor is Temporal's page token with a check bound to the caller: a cursor that is not one this list gave
+    // the caller is refused here, before Temporal would retry a token it cannot parse.
+    const scope = caller.kind === 'agent' ? `agent:${caller.agent.id}` : 'operator';
+    const check = (token: string) => sha256Hex(`${scope}:${token}`).slice(0, 22);
+    let pageToken: string | undefined;
+    if (page.cursor !== undefined) {
+      const [token, sum] = page.cursor.split('.');
+      if (!token || sum !== check(token)) {
+        throw new AppError('validation_failed', 'the page cursor is not valid', {
+          errors: [{ path: 'cursor', message: 'not a cursor this list returned' }],
+        });
+      }
+      pageToken = token;
+    }
+    const { executions, nextPageToken } = await temporal.listPage(
+      caller.kind === 'agent' ? { agentId: caller.agent.id } : {},
+      pageSize,
+      pageToken,
+    );
+    return {
+      requests: executions.map(summaryOf),
+      ...(nextPageToken ? { nextCursor: `${nextPageToken}.${check(nextPageToken)}` } : {}),
+    };
   }
 
   /** Counts this deployment's requests matching a filter (operators; the pending-approvals gauge). */
@@ -376,7 +399,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     return execution;
   }
 
-  return { submit, get, list, count, cancel, decide, temporal };
+  return { submit, get, list, listPage, count, cancel, decide, temporal };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;
@@ -385,6 +408,18 @@ export type RequestService = ReturnType<typeof createRequestService>;
 function submittedState(execution: RequestExecution): ActionRequestState | undefined {
   const request = execution.memo.request as ActionRequestState | undefined;
   return request && typeof request.paramsHash === 'string' ? request : undefined;
+}
+
+function summaryOf(e: RequestExecution): RequestSummary {
+  return {
+    id: e.id,
+    agent: e.agent,
+    action: e.action,
+    status: listedStatus(e),
+    ...(e.risk ? { risk: e.risk } : {}),
+    submittedAt: e.startTime,
+    ...(e.closeTime ? { closedAt: e.closeTime } : {}),
+  };
 }
 
 /** A listed request's status: Temporal's own word for a workflow that ended without recording one. */

@@ -23,6 +23,7 @@ import {
 } from '@temporalio/client';
 import { tsToMs, type DataConverter } from '@temporalio/common';
 import { InterceptingCall, Metadata, status as grpcStatus, type Interceptor } from '@grpc/grpc-js';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { bounded, initialState } from '../contracts/lifecycle';
 import {
@@ -54,6 +55,18 @@ const TASK_QUEUE_TYPE_WORKFLOW = 1;
 const BATCH_STATE_RUNNING = 1;
 const BATCH_STATE_COMPLETED = 2;
 const BATCH_STATE_FAILED = 3;
+/** Temporal's WorkflowExecutionStatus codes by the names the client reports them under. */
+const EXECUTION_STATUS_NAMES = [
+  'UNSPECIFIED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TERMINATED',
+  'CONTINUED_AS_NEW',
+  'TIMED_OUT',
+  'PAUSED',
+] as const;
 // gRPC UNAVAILABLE: Temporal cannot be reached right now.
 const GRPC_UNAVAILABLE = 14;
 /** The server keeps pollers listed for minutes after they stop; a live worker re-polls at least every ~70 s. */
@@ -381,6 +394,40 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
     return out;
   }
 
+  /**
+   * One page of the requests matching a filter, with an opaque token for the next one (Temporal's own page token, so a
+   * request closing between pages is neither skipped nor repeated). The memo is not read: ids, statuses and times only.
+   */
+  async function listPage(
+    filter: ListFilter,
+    pageSize: number,
+    pageToken?: string,
+  ): Promise<{ executions: RequestExecution[]; nextPageToken?: string }> {
+    const response = await within(CALL_TIMEOUT_MS, () =>
+      client.workflowService.listWorkflowExecutions({
+        namespace: options.namespace,
+        query: visibilityQuery(filter),
+        pageSize,
+        nextPageToken: pageToken ? Buffer.from(pageToken, 'base64url') : Buffer.alloc(0),
+      }),
+    );
+    const executions = response.executions.map((raw) =>
+      executionOf({
+        workflowId: raw.execution?.workflowId ?? '',
+        status: { name: EXECUTION_STATUS_NAMES[raw.status ?? 0] ?? 'UNSPECIFIED' },
+        typedSearchAttributes: decodeTypedSearchAttributes(raw.searchAttributes?.indexedFields),
+        memo: {},
+        startTime: new Date(tsToMs(raw.startTime)),
+        closeTime: raw.closeTime ? new Date(tsToMs(raw.closeTime)) : undefined,
+      }),
+    );
+    const next = response.nextPageToken;
+    return {
+      executions,
+      ...(next && next.length > 0 ? { nextPageToken: Buffer.from(next).toString('base64url') } : {}),
+    };
+  }
+
   /** Counts this deployment's requests matching a filter (bounded: a metrics scrape must answer in time). */
   async function count(filter: ListFilter): Promise<number> {
     const { count } = await within(CALL_TIMEOUT_MS, () => client.workflow.count(visibilityQuery(filter)));
@@ -669,6 +716,7 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
     query,
     waitForClose,
     list,
+    listPage,
     count,
     decide,
     queueRejection,
@@ -704,7 +752,11 @@ export function literal(field: string, value: string): string {
   return `'${value}'`;
 }
 
-function executionOf(wf: Omit<WorkflowExecutionInfo, 'raw'>): RequestExecution {
+function executionOf(
+  wf: Pick<WorkflowExecutionInfo, 'workflowId' | 'typedSearchAttributes' | 'memo' | 'startTime' | 'closeTime'> & {
+    status: { name: string };
+  },
+): RequestExecution {
   const sa = wf.typedSearchAttributes;
   const status = sa.get(SEARCH_ATTRIBUTES.status);
   const risk = sa.get(SEARCH_ATTRIBUTES.risk);

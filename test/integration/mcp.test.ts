@@ -5,14 +5,18 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult, Progress, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '../../packages/client/src/webhooks';
+import type { WebhookEvent } from '../../src/contracts/types';
 import { testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
 import { startTargetServer, type TargetServer } from '../support/target-server';
+import { startReceiver, type Receiver } from '../webhooks/receiver';
 import { ROOT, runCountersign } from './cli-run';
-import { operatorToken, startApi, workflowCount, type Api } from './http-support';
+import { eventually, operatorToken, startApi, workflowCount, type Api } from './http-support';
 import { accessToken, registerAgent, type RegisteredClient } from './identity-support';
 
 const BILLING_TOKEN = 'tok_mcp_secret_7c2e';
+const WEBHOOK_SECRET = `whsec_${Buffer.from('countersign-mcp-webhook-secret-0123456789').toString('base64')}`;
 const ACTIONS = ['payments.refund', 'customers.read', 'customers.delete', 'email.send_external'];
 
 interface Structured {
@@ -30,6 +34,7 @@ const text = (result: unknown): string =>
   ((result as CallToolResult).content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
 
 describe('MCP server', () => {
+  let receiver: Receiver;
   let target: TargetServer;
   let h: Harness;
   let api: Api;
@@ -38,8 +43,17 @@ describe('MCP server', () => {
 
   beforeAll(async () => {
     process.env.COUNTERSIGN_TEST_BILLING_TOKEN = BILLING_TOKEN;
+    process.env.COUNTERSIGN_TEST_MCP_WEBHOOK_SECRET = WEBHOOK_SECRET;
+    receiver = await startReceiver();
     target = await startTargetServer();
-    h = await startHarness({ config: testConfig({ targetHost: target.host }), identity: {} });
+    const webhooks = `
+webhooks:
+  secret: { env: COUNTERSIGN_TEST_MCP_WEBHOOK_SECRET }
+  allowedHosts: ['${receiver.host}']
+  firstRetryAfter: 1s
+  timeout: 2s
+`;
+    h = await startHarness({ config: testConfig({ targetHost: target.host, extraYaml: webhooks }), identity: {} });
     api = await startApi(h);
     agent = await registerAgent(api, operatorToken(h, 'erin'), {
       id: 'mcp-bot',
@@ -52,6 +66,7 @@ describe('MCP server', () => {
     await api?.close();
     await h?.close();
     await target?.close();
+    await receiver?.close();
   });
 
   const httpClient = async (bearer = token) => {
@@ -174,6 +189,53 @@ describe('MCP server', () => {
         arguments: { requestId: p.requestId },
       });
       expect(structured(status).status).toBe('succeeded');
+    });
+
+    it('when a tool call names a callbackUrl, then its hook gets the signed events of that request, as from the HTTP submit', async () => {
+      const { tools } = await client.listTools();
+      expect(tools.find((t) => t.name === 'email_send_external')?.inputSchema.properties?.callbackUrl).toMatchObject({
+        type: 'string',
+      });
+      const pending = structured(
+        await client.callTool({
+          name: 'email_send_external',
+          arguments: {
+            params: { to: 'pat@example.com', subject: 'Hooked' },
+            reason: 'customer asked',
+            callbackUrl: receiver.urlFor('mcp-hooked'),
+          },
+        }),
+      );
+      expect(pending.status).toBe('pending_approval');
+      await eventually(
+        () => Promise.resolve(receiver.deliveriesTo('mcp-hooked').length),
+        (n) => n >= 1,
+        30_000,
+      );
+      await h.service.decide(pending.requestId, { decision: 'reject', approver: 'alice', reason: 'not now' });
+      await eventually(
+        () => Promise.resolve(receiver.deliveriesTo('mcp-hooked').length),
+        (n) => n >= 2,
+        30_000,
+      );
+      const events = await Promise.all(
+        receiver.deliveriesTo('mcp-hooked').map((d) => verifyWebhook<WebhookEvent>(WEBHOOK_SECRET, d.headers, d.body)),
+      );
+      expect(events.map((e) => e.type)).toEqual(['request.pending_approval', 'request.rejected']);
+      expect(events.every((e) => e.data.requestId === pending.requestId && e.data.agent === 'mcp-bot')).toBe(true);
+    });
+
+    it('when a tool call’s callbackUrl breaks the callback rules, then it is refused naming callbackUrl and nothing is submitted', async () => {
+      const before = await workflowCount(h, 'mcp-bot');
+      for (const callbackUrl of ['http://10.0.0.5/hook', 'https://user:pw@hooks.example.com/x', 'not a url', 42]) {
+        const result = await client.callTool({
+          name: 'email_send_external',
+          arguments: { params: { to: 'pat@example.com', subject: 'Bad hook' }, reason: 'customer asked', callbackUrl },
+        });
+        expect(result.isError).toBe(true);
+        expect(structured(result).errors).toEqual([expect.objectContaining({ path: 'callbackUrl' })]);
+      }
+      expect(await workflowCount(h, 'mcp-bot')).toBe(before);
     });
 
     it('when an argument breaks the action’s schema, then the result is a schema error and nothing is submitted', async () => {
