@@ -132,6 +132,8 @@ export interface Harness {
   logLines: string[];
   startWorkers(): Promise<void>;
   stopWorkers(): Promise<void>;
+  /** Workflows the running workers hold in their cache right now. */
+  cachedWorkflows(): number;
   close(): Promise<void>;
 }
 
@@ -276,6 +278,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logLines,
     startWorkers,
     stopWorkers,
+    cachedWorkflows: () => workers.reduce((sum, w) => sum + w.getStatus().numCachedWorkflows, 0),
     async close() {
       await stopWorkers();
       await nativeConnection.close();
