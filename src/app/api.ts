@@ -40,6 +40,8 @@ export async function createApiStack(options: {
   refusals?: RefusalRecorder;
   /** Where secret parameters are sealed at submit (the identity runtime's store). */
   sealedParams?: RequestServiceDeps['sealedParams'];
+  /** Dev mode: starts go eagerly to the control worker of this process (TemporalConnections.eagerStarter). */
+  eagerStarter?: Client;
   /** The notifications' shutdown step is added here. */
   steps: ShutdownStep[];
   /** Slack state shared with the other replicas (the identity runtime's replica state). */
@@ -72,6 +74,8 @@ export function createApiServices(options: {
   refusals?: RefusalRecorder;
   /** Where secret parameters are sealed at submit; without it a submit carrying one is refused. */
   sealedParams?: RequestServiceDeps['sealedParams'];
+  /** Starts eagerly on this process's control worker (dev mode only). */
+  eagerStarter?: Client;
   metricsOptions?: MetricsOptions;
 }): ApiServices {
   const metrics = createMetrics(options.metricsOptions);
@@ -86,6 +90,7 @@ export function createApiServices(options: {
     observer: options.refusals ? combineObservers(metrics.observer, options.refusals.observer) : metrics.observer,
     ...(options.policyExtras ? { policyExtras: options.policyExtras } : {}),
     ...(options.sealedParams ? { sealedParams: options.sealedParams } : {}),
+    ...(options.eagerStarter ? { eagerStarter: options.eagerStarter } : {}),
   });
   return { service, metrics };
 }

@@ -95,6 +95,8 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       policyExtras: runtime.policyExtras,
       refusals: runtime.usage.refusals,
       sealedParams: runtime.sealedParams,
+      // API and control worker share this process: a submit hands the first workflow task straight to the worker.
+      ...(connections.eagerStarter ? { eagerStarter: connections.eagerStarter } : {}),
       steps,
       shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
       // One process: the API's /metrics carries the workers' metrics and the Temporal SDK's too.

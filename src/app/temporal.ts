@@ -6,7 +6,7 @@ import { defaultCacheDir, type Settings } from '../config/settings';
 import { SEARCH_ATTRIBUTES } from '../contracts/names';
 import type { Logger } from '../logger';
 import type { DataConverter } from '@temporalio/common';
-import { closeClient, connectClient, type Client } from '../temporal/adapter';
+import { closeClient, connectClient, eagerStartClient, type Client } from '../temporal/adapter';
 import { resolveTemporalCli } from '../temporal/cli';
 import { devServerArgs, startDevServer } from '../temporal/dev-server';
 
@@ -24,6 +24,8 @@ export interface TemporalConnections {
   client: Client;
   /** For workers; undefined in the API process. */
   native?: NativeConnection;
+  /** A client over `native` for eager starts (only where a control worker runs on it: dev mode). */
+  eagerStarter?: Client;
   close(): Promise<void>;
 }
 
@@ -107,6 +109,15 @@ export async function connectTemporal(options: {
   return {
     client,
     native,
+    ...(native
+      ? {
+          eagerStarter: eagerStartClient(native, {
+            namespace: options.namespace,
+            ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+            ...(options.clientInterceptors ? { interceptors: options.clientInterceptors } : {}),
+          }),
+        }
+      : {}),
     async close() {
       await native?.close();
       await closeClient(client);

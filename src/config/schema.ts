@@ -425,6 +425,12 @@ const federationSchema = z
   .default({ agentIssuers: [] })
   .describe('Identity from the enterprise: agent tokens and operator sign-in from the company’s identity provider.');
 
+/**
+ * The control worker's default workflow cache: parked requests beyond it replay when they wake instead of holding
+ * about 0.3 MB each (the SDK's own default grows with the machine's memory, to thousands).
+ */
+export const WORKFLOW_CACHE_DEFAULT = 250;
+
 export const configSchema = z
   .object({
     version: z.literal(1).default(1).describe('Config format version.'),
@@ -471,6 +477,21 @@ export const configSchema = z
       .strict()
       .default({ recheckWindow: 600_000, secretRetention: 0, secretExpiryGrace: 86_400_000 })
       .describe('How requests behave at execution time.'),
+    workers: z
+      .object({
+        maxCachedWorkflows: z
+          .number()
+          .int()
+          .min(0)
+          .refine((n) => n !== 1, '0 (no cache) or at least 2')
+          .default(WORKFLOW_CACHE_DEFAULT)
+          .describe(
+            `How many request workflows the control worker keeps in memory between their steps (the Temporal SDK's sticky cache). A request parked awaiting approval beyond this many is evicted and replayed from its history when a decision, timer or cancellation arrives, so memory stays bounded however many wait; 0 keeps none (every step replays). Default ${WORKFLOW_CACHE_DEFAULT}: room for every request in flight with margin, a few tens of MB. See docs/performance.md.`,
+          ),
+      })
+      .strict()
+      .default({ maxCachedWorkflows: WORKFLOW_CACHE_DEFAULT })
+      .describe('How the workers of this deployment hold work in memory.'),
     webhooks: webhooksSchema,
     federation: federationSchema,
   })

@@ -49,6 +49,8 @@ export interface RequestServiceDeps {
   client: Client;
   /** The Temporal adapter; by default one over `client` scoped to the control task queue. */
   temporal?: TemporalAdapter;
+  /** Starts requests eagerly on the control worker of this process (dev mode); see TemporalAdapterOptions. */
+  eagerStarter?: Client;
   config: CountersignConfig;
   catalog: ActionCatalog;
   policy: PolicyEngine;
@@ -108,6 +110,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     createTemporalAdapter(deps.client, {
       taskQueue: deps.taskQueues.control,
       namespace: deps.client.options.namespace,
+      ...(deps.eagerStarter ? { eagerStarter: deps.eagerStarter } : {}),
     });
 
   /**

@@ -17,6 +17,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  type ConnectionLike,
   type WorkflowClientInterceptor,
   type WorkflowExecutionDescription,
   type WorkflowExecutionInfo,
@@ -172,6 +173,23 @@ export async function connectClient(options: {
   });
 }
 
+/**
+ * The client for eager starts: over the worker's NativeConnection (the SDK hands an eagerly started workflow's first
+ * task only to a worker registered on the very connection that started it), with the same payload converter and
+ * tracing interceptors as the process's client. It borrows the connection: closing the connection closes it.
+ */
+export function eagerStartClient(
+  native: ConnectionLike,
+  options: { namespace: string; interceptors?: WorkflowClientInterceptor[]; dataConverter?: DataConverter },
+): Client {
+  return new Client({
+    connection: native,
+    namespace: options.namespace,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.interceptors ? { interceptors: { workflow: options.interceptors } } : {}),
+  });
+}
+
 /** Resolves once a Temporal frontend answers at `address` (start-up probes). */
 export async function temporalAnswers(address: string): Promise<void> {
   const connection = await connectTemporal({ address, connectTimeout: 1000 });
@@ -263,6 +281,14 @@ export interface TemporalAdapterOptions {
   updateTimeoutMs?: number;
   /** Requests per second a cancel-in-scope batch may signal (default 500). */
   batchRps?: number;
+  /**
+   * A client over the NativeConnection of a control worker in this process (dev mode: API and workers in one
+   * process; see eagerStartClient). Starts go through it with eager start requested, so the server hands the first
+   * workflow task back in the start's response to that worker instead of waiting for its poll. Absent (the API as
+   * a process of its own), starts are plain; with no free slot or no worker on that connection, the server queues
+   * the task as usual.
+   */
+  eagerStarter?: Client;
 }
 
 /** Statuses of running requests a kill switch reaches; the workflow cancels `pending_approval`, the re-check the rest. */
@@ -282,8 +308,10 @@ export function createTemporalAdapter(client: Client, options: TemporalAdapterOp
   /** Starts the workflow; false when one already exists under this id (a retried submit). */
   async function start(input: ActionRequestInput, opts: StartOptions): Promise<boolean> {
     const sa = opts.searchAttributes;
+    const starter = options.eagerStarter ?? client;
     try {
-      await client.workflow.start(WORKFLOW_TYPE, {
+      await starter.workflow.start(WORKFLOW_TYPE, {
+        ...(options.eagerStarter ? { requestEagerStart: true } : {}),
         workflowId: input.requestId,
         taskQueue: options.taskQueue,
         args: [input],

@@ -113,6 +113,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         interceptors: { ...source.interceptors, ...(activityInterceptors ? { activity: activityInterceptors } : {}) },
         sinks: options.tracing?.sinks ?? UNTRACED_SINKS,
         activities: createActivities(options.activityDeps),
+        maxCachedWorkflows: options.config.workers.maxCachedWorkflows,
         ...options.tuning,
       }),
     );

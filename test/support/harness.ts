@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client } from '@temporalio/client';
-import { connectTemporal } from '../../src/temporal/adapter';
+import { connectTemporal, eagerStartClient } from '../../src/temporal/adapter';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ExecutionGuard } from '../../activities';
@@ -66,6 +66,8 @@ export interface HarnessOptions {
   sealedParams?: boolean;
   /** Tracing on the client and the workers, as the processes wire it when an OTLP endpoint is set. */
   tracing?: TracingRuntime;
+  /** Start requests eagerly on this harness's control worker, as dev mode does (API and workers in one process). */
+  eagerStart?: boolean;
 }
 
 export interface HarnessIdentityOptions {
@@ -130,6 +132,8 @@ export interface Harness {
   logLines: string[];
   startWorkers(): Promise<void>;
   stopWorkers(): Promise<void>;
+  /** Workflows the running workers hold in their cache right now. */
+  cachedWorkflows(): number;
   close(): Promise<void>;
 }
 
@@ -191,6 +195,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     observer: identity ? combineObservers(metrics.observer, identity.usage.refusals.observer) : metrics.observer,
     ...(identity ? { policyExtras: (a, body) => identity.usage.policyExtras(a, body) } : {}),
     ...(sealedParams ? { sealedParams } : {}),
+    ...(options.eagerStart
+      ? {
+          eagerStarter: eagerStartClient(nativeConnection, {
+            namespace: 'default',
+            dataConverter,
+            ...(options.tracing ? { interceptors: options.tracing.clientInterceptors } : {}),
+          }),
+        }
+      : {}),
   });
   const connectorDeps: Omit<ConnectorDeps, 'config' | 'logger'> = identity
     ? {
@@ -265,6 +278,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logLines,
     startWorkers,
     stopWorkers,
+    cachedWorkflows: () => workers.reduce((sum, w) => sum + w.getStatus().numCachedWorkflows, 0),
     async close() {
       await stopWorkers();
       await nativeConnection.close();
