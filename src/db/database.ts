@@ -88,9 +88,16 @@ async function openPostgres(
     connectionTimeoutMillis: 5_000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  // An idle client's network error is emitted on the pool; without a listener it would crash the process. The pool
-  // drops that client and the next query opens a new one.
-  pool.on('error', (err) => logger?.warn({ err: err.message }, 'database: idle connection failed'));
+  // pg emits a dead socket's error on the client, and the pool listens on a client only while it is idle: one checked
+  // out (a query in flight when PostgreSQL restarts or the network drops) would crash the process with an unhandled
+  // 'error' event. So every client gets a listener of its own; the query fails with the error, and the pool drops the
+  // client when it is released (it is no longer queryable).
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger?.warn({ err: err.message }, 'database: connection lost'));
+  });
+  // The pool re-emits an idle client's error (the client's own listener has logged it); the pool drops that client
+  // and the next query opens a new one. Without a listener here the re-emitted error would crash the process.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const parsed = new URL(url);
   const location = `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}${schema ? ` (schema ${schema})` : ''}`;

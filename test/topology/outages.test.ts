@@ -105,11 +105,10 @@ describe('topology: Temporal and PostgreSQL outages', () => {
     expect(after.status).toBe(201);
   });
 
-  // Skipped for now: in about one run in three, right after the long Temporal outage above, a replica closes the
-  // connection of a submit made while its database is cut, with no answer. The same fault on one process
-  // (test/integration/registry-outage.test.ts) passes every run; this multi-process case stays skipped until the
-  // cause is found.
-  it.skip('when the registry database drops every connection and refuses new ones, then submits fail closed with 503 and the replicas recover when it is back', async () => {
+  // A pg client checked out of the pool when its connection is cut (a query in flight) used to emit an unhandled
+  // 'error' event that ended the replica: the submit's connection closed without an answer. Every client now has a
+  // listener of its own (src/db/database.ts; test/integration/postgres-connection-loss.test.ts).
+  it('when the registry database drops every connection and refuses new ones, then submits fail closed with 503 and the replicas recover when it is back', async () => {
     const parked = await submitRefund(t.replicas[0]!.url, { amount: 5_000 });
     expect(parked.requestStatus).toBe('pending_approval');
     await proxy.stop();

@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  requestOf,
   startTopology,
+  submitCredit,
   submitRefund,
   until,
   waitAllTerminal,
@@ -52,11 +54,61 @@ describe('topology: workers and replicas lost and restarted', () => {
     }
   });
 
-  // With the execution ledger (`idempotency: none` connectors): a downstream that ignores keys is never re-sent an
-  // attempt that may have arrived; the request ends `failed` with outcome `unknown` instead. Assert it here.
-  it.todo(
-    'when a connector with idempotency: none loses its worker mid-attempt, then the downstream sees at most one call',
-  );
+  it('when a connector with idempotency: none loses its worker mid-attempt, then the downstream sees at most one call per request and the attempts that may have arrived end failed with outcome unknown', async () => {
+    // `accounts.credit` through the `ledger` credential domain, whose downstream ignores Idempotency-Key.
+    let worker = await t.startConnectorWorker('ledger');
+    const accountOf = new Map<string, string>();
+    const submit = async (replica: Replica) => {
+      const account = `acct_${randomUUID().replaceAll('-', '')}`;
+      const res = await submitCredit(replica.url, account);
+      expect(res.status, JSON.stringify(res)).toBe(201);
+      accountOf.set(res.id!, account);
+      return res.id!;
+    };
+    const callsTo = (id: string) =>
+      t.target.calls.filter((c) => c.path === `/v1/accounts/${accountOf.get(id)}/credits`);
+    try {
+      // Arrived: the downstream holds every one of these calls, unanswered, when the worker dies.
+      t.target.delay(1_500);
+      const arrived: string[] = [];
+      for (let i = 0; i < 4; i++) arrived.push(await submit(t.replicas[i % 2]!));
+      await until(async () => t.target.inFlight === arrived.length, 60_000);
+      await worker.stop('SIGKILL', 0);
+      t.target.delay(0);
+      // Queued: submitted while no worker of the domain runs, so no attempt of theirs has begun.
+      const queued: string[] = [];
+      for (let i = 0; i < 3; i++) queued.push(await submit(t.replicas[i % 2]!));
+      worker = await t.startConnectorWorker('ledger');
+
+      const ids = [...arrived, ...queued];
+      const final = await waitAllTerminal(t.replicas[0]!.url, t.operator, ids, 120_000);
+      // The killed attempts' calls are answered (to a closed socket) after the delay; count once none is left.
+      await until(async () => t.target.inFlight === 0, 10_000);
+      for (const id of ids) expect(callsTo(id).length, id).toBeLessThanOrEqual(1);
+      for (const id of arrived) {
+        expect(final.get(id), id).toBe('failed');
+        const request = await requestOf(t.replicas[1]!.url, t.operator, id);
+        expect(request?.outcome, id).toMatchObject({ ok: false, unknown: true });
+        expect(callsTo(id), id).toHaveLength(1);
+        // The restarted worker's next attempt found the killed one open in the ledger and sent nothing.
+        await worker.waitForStdout(new RegExp(`"requestId":"${id}"[^\n]*"alert":"execution_outcome_unknown"`), 10_000);
+      }
+      for (const id of queued) {
+        expect(final.get(id), id).toBe('succeeded');
+        expect(callsTo(id), id).toHaveLength(1);
+      }
+      // The list (from Temporal visibility, which trails the workflows a little) says which failures are unknown.
+      await until(async () => {
+        const list = await fetch(`${t.replicas[0]!.url}/v1/action-requests?status=failed&action=accounts.credit`, {
+          headers: { Authorization: `Bearer ${t.operator}` },
+        });
+        const items = ((await list.json()) as { items: { id: string; outcome?: string }[] }).items;
+        return arrived.every((id) => items.find((i) => i.id === id)?.outcome === 'unknown');
+      }, 30_000);
+    } finally {
+      await worker.stop('SIGTERM', 10_000);
+    }
+  });
 
   it('when the API replicas are restarted one after the other under steady load, then no request is lost', async () => {
     t.target.delay(0);

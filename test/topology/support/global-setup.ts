@@ -2,22 +2,12 @@
 // server over PostgreSQL (fresh databases each run). A loopback control endpoint lets a test stop and start that
 // server, since the server lives in this process and the tests in a worker.
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { TestProject } from 'vitest/node';
 import { buildDist } from '../../../scripts/build';
-import {
-  ensureTemporalServer,
-  freeServerPorts,
-  postgresTargetOf,
-  setupTemporalDatabases,
-  startTemporalServer,
-  writeServerConfig,
-  type RunningTemporalServer,
-} from '../../../scripts/temporal-server';
+import type { RunningTemporalServer } from '../../../scripts/temporal-server';
 import { defaultCacheDir, loadSettings } from '../../../src/config/settings';
+import { startTopologyTemporal } from './temporal';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,18 +26,17 @@ export async function setup(project: TestProject): Promise<void> {
   if (!settings.DATABASE_URL) {
     throw new Error('the topology suite needs PostgreSQL: export DATABASE_URL="$(bash scripts/ci-postgres.sh)"');
   }
-  const [binaries] = await Promise.all([
-    ensureTemporalServer({ cacheDir: settings.COUNTERSIGN_CACHE_DIR ?? defaultCacheDir(), log }),
+  const [started] = await Promise.all([
+    startTopologyTemporal({
+      databaseUrl: settings.DATABASE_URL,
+      cacheDir: settings.COUNTERSIGN_CACHE_DIR ?? defaultCacheDir(),
+      databasePrefix: 'cs_topology_temporal',
+      log,
+    }),
     buildDist(),
   ]);
-  const postgres = postgresTargetOf(settings.DATABASE_URL);
-  const databases = { persistence: 'cs_topology_temporal', visibility: 'cs_topology_temporal_visibility' };
-  await setupTemporalDatabases({ binaries, postgres, databases, fresh: true, log });
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-temporal-server-'));
-  const ports = await freeServerPorts();
-  const env = writeServerConfig({ dir, postgres, databases, ports });
-  server = await startTemporalServer({ binaries, dir, env, ports, log });
-  const running = server;
+  server = started;
+  const running = started;
 
   control = createServer((req, res) => {
     const act =
