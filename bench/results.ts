@@ -43,6 +43,8 @@ export interface BenchResults {
   version: 1;
   startedAt: string;
   finishedAt: string;
+  /** False when the run stopped before its last figure (the figures measured so far are kept). */
+  complete: boolean;
   quick: boolean;
   node: string;
   commit: string;

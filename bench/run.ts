@@ -55,6 +55,7 @@ function report(figure: Figure): void {
   for (const note of figure.notes) line(`  · ${note}`);
   for (const m of figure.metrics) line(`  ${m.role === 'measure' ? '' : `${m.role}: `}${m.name}: ${show(m)}`);
   line('');
+  writeJson(false);
 }
 
 /** The same measure on the three sides, governed, hand-built and bare, from their per-round values. */
@@ -318,11 +319,16 @@ if (wanted('B4')) {
   });
 }
 
-if (jsonPath) {
+writeJson(true);
+
+/** Writes the results so far (after every figure, so a run that fails late keeps what it measured). */
+function writeJson(complete: boolean): void {
+  if (!jsonPath) return;
   const results: BenchResults = {
     version: 1,
     startedAt,
     finishedAt: new Date().toISOString(),
+    complete,
     quick,
     node: process.version,
     commit: gitCommit(),
@@ -332,7 +338,7 @@ if (jsonPath) {
   };
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  line(`results written to ${jsonPath} (npm run bench:table -- ${jsonPath} rewrites the docs' table)`);
+  if (complete) line(`results written to ${jsonPath} (npm run bench:table -- ${jsonPath} rewrites the docs' table)`);
 }
 
 function reportPipeline(sealed: PipelineFigures, plain: PipelineFigures, load: Figure['load']): void {

@@ -58,7 +58,8 @@ export function renderTable(results: BenchResults): string {
     `From \`npm run bench${results.quick ? ' -- --quick' : ''}\` on ${day}: Node ${results.node}, commit ` +
     `${results.commit.slice(0, 10)}, ${results.machine.cpus} CPUs (${results.machine.platform}/${results.machine.arch}), ` +
     `1-minute load average ${number(results.load.start, 1)} at the start and ${number(results.load.end, 1)} at the end. ` +
-    'Medians over rounds that alternate between the sides; the spread is the lowest and highest round.';
+    'Medians over rounds that alternate between the sides; the spread is the lowest and highest round.' +
+    (results.complete === false ? ' The run stopped before its last figure: the figures after these are missing.' : '');
   const rows: string[][] = [];
   for (const figure of results.figures) {
     figure.metrics.forEach((m, i) => {
