@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { connectTemporal } from '../src/temporal/adapter';
-import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createConfigAgentDirectory, type AgentRecord } from '../src/agents';
 import { ActionCatalog } from '../src/catalog';
 import { openDatabase } from '../src/db/database';
@@ -17,9 +17,9 @@ import { createLogger } from '../src/logger';
 import { createLogNotifier } from '../src/notifier';
 import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
-import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { testConfig } from '../test/support/config';
-import { quiet } from './stats';
+import { benchBundle } from './baselines';
 
 export interface KillSwitchFigures {
   parked: number;
@@ -56,7 +56,7 @@ export async function runKillSwitchBench(address: string, options: { parked: num
     control: true,
     connectors: [],
     activityDeps: { logger, agents, notifier: createLogNotifier(logger), guard: killSwitches.guard },
-    workflowBundle: await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quiet }),
+    workflowBundle: await benchBundle('governed'),
   });
   const running = workers.map((w) => w.run());
   const count = async (clause: string) =>

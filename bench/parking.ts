@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createConfigAgentDirectory, type AgentRecord } from '../src/agents';
 import { ActionCatalog } from '../src/catalog';
 import { createLogger } from '../src/logger';
@@ -16,11 +16,12 @@ import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
 import { connectTemporal } from '../src/temporal/adapter';
 import { createDataConverter, EncryptionCodec } from '../src/temporal/codec';
-import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { createMasterKeyring, generateMasterKey, parseMasterKey } from '../src/vault';
 import { testConfig } from '../test/support/config';
 import { startLocalTemporal } from '../test/support/local-temporal';
-import { pool, quantile, quiet } from './stats';
+import { benchBundle } from './baselines';
+import { pool, quantile } from './stats';
 
 export interface ParkingFigures {
   parked: number;
@@ -67,7 +68,7 @@ export async function runParkingBench(options: { parked: number; concurrency: nu
     control: true,
     connectors: [],
     activityDeps: { logger, agents, notifier: createLogNotifier(logger) },
-    workflowBundle: await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quiet }),
+    workflowBundle: await benchBundle('governed'),
     dataConverter,
   });
   const running = workers.map((w) => w.run());

@@ -1,15 +1,16 @@
-// B3 and B4: an approver's click in Slack. A signed block_actions "approve" is posted to /slack/events on the real
+// B3 and B3b: an approver's click in Slack. A signed block_actions "approve" is posted to /slack/events on the real
 // HTTP app with the real Bolt app mounted, for requests parked in pending_approval (quorum 1, message posted to the
-// local Slack Web API stand-in); measured from the POST until the connector activity starts, beside a bare Temporal
-// workflow that waits for a signal and runs one activity (signal sent → activity starts) on the same server, samples
-// interleaved so both see the same load. The ack latency is the POST until Bolt's HTTP response.
+// local Slack Web API stand-in); measured from the POST until the connector activity starts. Beside it, on the same
+// server and interleaved sample by sample: the hand-built Bolt receiver (bench/baselines.ts), whose click is signed and
+// posted over HTTP the same way and signals a waiting workflow that then runs one activity (POST → activity starts);
+// and the bare floor, a workflow that waits for a signal and runs one activity (signal sent → activity starts). The
+// ack latency is the POST until Bolt's HTTP response. No side has a payload codec here.
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { connectTemporal } from '../src/temporal/adapter';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { createSlackApp } from '../slack/app';
 import { ACTION_IDS } from '../slack/blocks/ids';
 import { createConfigAgentDirectory } from '../src/agents';
@@ -23,30 +24,56 @@ import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
 import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
-import { WORKFLOW_BUNDLE_OPTIONS, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { testConfig } from '../test/support/config';
 import { startSlackApiStub, type StoredMessage } from '../test/support/slack-api-stub';
 import { blockActionsRequest, signSlackRequest, TEST_SIGNING_SECRET } from '../test/support/slack-signing';
 import { startTargetServer } from '../test/support/target-server';
-import { quantile, quiet } from './stats';
+import {
+  BENCH_CONNECTOR,
+  BENCH_WORKER_TUNING,
+  closeServer,
+  DOWNSTREAM_TOKEN,
+  HAND_BUILT_APPROVE,
+  benchBundle,
+  createBareWorker,
+  createDownstreamActivities,
+  createHandBuiltWorkers,
+  describeLayout,
+  handBuiltQueues,
+  newRefund,
+  refundCall,
+  startHandBuiltBolt,
+} from './baselines';
+import { quantile, splitRounds } from './stats';
 import { goSignal } from './workflows/bare-signal';
+
+/** p50 and p99 per round (ms). */
+export interface RoundQuantiles {
+  p50ms: number[];
+  p99ms: number[];
+}
 
 export interface SlackFigures {
   samples: number;
+  rounds: number;
   /** Governed requests that ended `succeeded` with exactly one downstream call. */
   executedOnce: number;
-  clickP50ms: number;
-  clickP99ms: number;
-  /** Of the click's latency, the part before the decide update left (Bolt, state query, identification). */
-  toSignalP50ms: number;
-  toSignalP99ms: number;
-  bareSignalP50ms: number;
-  bareSignalP99ms: number;
-  ackP50ms: number;
-  ackP99ms: number;
+  /** Hand-built approvals that ended with exactly one downstream call. */
+  handBuiltExecutedOnce: number;
+  /** Governed: signed POST → connector activity starts. */
+  click: RoundQuantiles;
+  /** Of the governed click's latency, the part before the decide update left (Bolt, state query, identification). */
+  toSignal: RoundQuantiles;
+  /** Hand-built Bolt receiver: signed POST → activity starts. */
+  handBuiltClick: RoundQuantiles;
+  /** Bare floor: signal sent → activity starts. */
+  bareSignal: RoundQuantiles;
+  /** Governed: POST → Bolt's HTTP answer. */
+  ack: RoundQuantiles;
+  /** How the governed and hand-built sides lay out their task queues (the same way). */
+  layout: string;
 }
-
-const BARE_SIGNAL_WORKFLOWS = fileURLToPath(new URL('./workflows/bare-signal.ts', import.meta.url));
 const CHANNEL = 'C0BENCHAPP';
 const APPROVER = 'U0ALICE01';
 const SAMPLE_TIMEOUT_MS = 30_000;
@@ -57,7 +84,7 @@ const SETTLE_MS = 250;
 /** Runs B3 (signed click → execution start, against bare signal → activity start) and B4 (ack) at `address`. */
 export async function runSlackBench(
   address: string,
-  options: { samples: number; warmup: number },
+  options: { samples: number; warmup: number; rounds: number },
 ): Promise<SlackFigures> {
   const logger = createLogger({ level: 'warn' });
   const target = await startTargetServer();
@@ -108,9 +135,10 @@ export async function runSlackBench(
 
   const starts = createStartBoard();
 
-  const [governedBundle, bareBundle] = await Promise.all([
-    bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: quiet }),
-    bundleWorkflowCode({ workflowsPath: BARE_SIGNAL_WORKFLOWS, logger: quiet }),
+  const [governedBundle, handBuiltBundle, bareBundle] = await Promise.all([
+    benchBundle('governed'),
+    benchBundle('hand-built'),
+    benchBundle('bare-signal'),
   ]);
   const workers = await createWorkers({
     connection: native,
@@ -125,32 +153,35 @@ export async function runSlackBench(
       credentials: {
         resolve: async (_ref, requestId) => {
           starts.mark(requestId);
-          return 'bench-token';
+          return DOWNSTREAM_TOKEN;
         },
       },
     },
     workflowBundle: governedBundle,
+    tuning: BENCH_WORKER_TUNING,
   });
-  const bareQueue = `${taskQueues.control}-bare-signal`;
-  const bareWorker = await Worker.create({
+  const activities = createDownstreamActivities({
+    timeoutMs: config.connectors[BENCH_CONNECTOR]?.timeout ?? 10_000,
+    onStart: (key) => starts.mark(key),
+  });
+  const prefix = `bench-slack-${randomUUID().slice(0, 8)}`;
+  const queues = handBuiltQueues(taskQueues, prefix);
+  const handWorkers = await createHandBuiltWorkers({
     connection: native,
-    namespace: 'default',
+    queues,
+    workflowBundle: handBuiltBundle,
+    activities,
+  });
+  const handBolt = await startHandBuiltBolt({ client, signingSecret: TEST_SIGNING_SECRET, slackApiUrl: stub.apiUrl });
+  const bareQueue = `${prefix}-bare-signal`;
+  const bareWorker = await createBareWorker({
+    connection: native,
     taskQueue: bareQueue,
     workflowBundle: bareBundle,
-    activities: {
-      async callDownstream(input: { url: string; key: string }) {
-        starts.mark(input.key);
-        const res = await fetch(input.url, {
-          method: 'POST',
-          headers: { 'Idempotency-Key': input.key, 'Content-Type': 'application/json' },
-          body: '{}',
-        });
-        await res.text();
-        return res.status;
-      },
-    },
+    activities,
   });
-  const running = [...workers, bareWorker].map((w) => w.run());
+  const all = [...workers, ...handWorkers, bareWorker];
+  const running = all.map((w) => w.run());
 
   try {
     const total = options.warmup + options.samples;
@@ -171,14 +202,29 @@ export async function runSlackBench(
       if (state.status !== 'pending_approval') throw new Error(`parked request is ${state.status}`);
       parked.push(state);
     }
+    const handBuilt: WorkflowHandle[] = [];
     const bare: WorkflowHandle[] = [];
     for (let i = 0; i < total; i++) {
+      const handId = `hand-built-approval-${randomUUID()}`;
+      handBuilt.push(
+        await client.workflow.start('handBuiltApprovalWorkflow', {
+          workflowId: handId,
+          taskQueue: queues.workflow,
+          args: [
+            {
+              activityQueue: queues.activity,
+              call: refundCall(target.url, newRefund(2500), handId),
+              waitMs: 10 * 60_000,
+            },
+          ],
+        }),
+      );
       const id = `bare-signal-${randomUUID()}`;
       bare.push(
         await client.workflow.start('bareSignalWorkflow', {
           workflowId: id,
           taskQueue: bareQueue,
-          args: [{ url: `${target.url}/bare`, key: id, waitMs: 10 * 60_000 }],
+          args: [{ ...refundCall(target.url, newRefund(2500), id), waitMs: 10 * 60_000 }],
         }),
       );
     }
@@ -195,9 +241,11 @@ export async function runSlackBench(
 
     const clickMs: number[] = [];
     const toSignalMs: number[] = [];
+    const handMs: number[] = [];
     const bareMs: number[] = [];
     const ackMs: number[] = [];
     let executedOnce = 0;
+    let handBuiltExecutedOnce = 0;
     for (let i = 0; i < total; i++) {
       const request = parked[i] as ActionRequestState;
       const message = messages[i] as StoredMessage;
@@ -233,7 +281,29 @@ export async function runSlackBench(
         'the clicker confirmation',
       );
 
-      // Baseline: the bare workflow's signal, then its one activity.
+      // Hand-built: the same kind of signed click, posted over HTTP to the hand-built Bolt receiver.
+      const handHandle = handBuilt[i] as WorkflowHandle;
+      const handClick = blockActionsRequest({
+        user: APPROVER,
+        actionId: HAND_BUILT_APPROVE,
+        value: handHandle.workflowId,
+        channel: message.channel,
+        messageTs: message.ts,
+      });
+      const handHeaders = {
+        'content-type': handClick.contentType,
+        ...signSlackRequest(TEST_SIGNING_SECRET, handClick.body),
+      };
+      await settle();
+      const h0 = performance.now();
+      const handRes = await fetch(handBolt.url, { method: 'POST', headers: handHeaders, body: handClick.body });
+      await handRes.text();
+      if (handRes.status !== 200) throw new Error(`hand-built /slack/events answered ${handRes.status}`);
+      const handStarted = await starts.waitFor(handHandle.workflowId);
+      if ((await handHandle.result()) === 200 && target.callsFor(handHandle.workflowId).length === 1 && measured)
+        handBuiltExecutedOnce += 1;
+
+      // Floor: the bare workflow's signal, then its one activity.
       const handle = bare[i] as WorkflowHandle;
       await settle();
       const s0 = performance.now();
@@ -245,29 +315,32 @@ export async function runSlackBench(
         clickMs.push(started - t0);
         toSignalMs.push(signalAt - wall0);
         ackMs.push(acked - t0);
+        handMs.push(handStarted - h0);
         bareMs.push(bareStarted - s0);
       }
     }
 
+    const perRound = (samples: number[]): RoundQuantiles => {
+      const rounds = splitRounds(samples, options.rounds);
+      return { p50ms: rounds.map((r) => quantile(r, 0.5)), p99ms: rounds.map((r) => quantile(r, 0.99)) };
+    };
     return {
       samples: options.samples,
+      rounds: options.rounds,
       executedOnce,
-      clickP50ms: quantile(clickMs, 0.5),
-      clickP99ms: quantile(clickMs, 0.99),
-      toSignalP50ms: quantile(toSignalMs, 0.5),
-      toSignalP99ms: quantile(toSignalMs, 0.99),
-      bareSignalP50ms: quantile(bareMs, 0.5),
-      bareSignalP99ms: quantile(bareMs, 0.99),
-      ackP50ms: quantile(ackMs, 0.5),
-      ackP99ms: quantile(ackMs, 0.99),
+      handBuiltExecutedOnce,
+      click: perRound(clickMs),
+      toSignal: perRound(toSignalMs),
+      handBuiltClick: perRound(handMs),
+      bareSignal: perRound(bareMs),
+      ack: perRound(ackMs),
+      layout: describeLayout(queues),
     };
   } finally {
-    for (const w of [...workers, bareWorker]) w.shutdown();
+    for (const w of all) w.shutdown();
     await Promise.allSettled(running);
-    await new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+    await handBolt.close();
+    await closeServer(server);
     await native.close();
     await connection.close();
     await stub.close();
@@ -287,7 +360,7 @@ function oneApprovalConfig(targetHost: string): CountersignConfig {
 }
 
 /**
- * Activity starts by key (request id for the connector, workflow id for the bare one), stamped inside the activity; the
+ * Activity starts by key (request id for the connector, workflow id for the baselines), stamped inside the activity; the
  * first attempt's moment is what counts. Waiting is a promise, not polling, so the workers keep both cores.
  */
 function createStartBoard() {

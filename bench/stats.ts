@@ -32,3 +32,19 @@ export function fmt(value: number, digits = 1): string {
 const noop = () => undefined;
 /** A logger for the SDK's bundler and workers that says nothing (benchmarks print only their figures). */
 export const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
+/** The median of a list of numbers (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Splits samples into `rounds` consecutive rounds of (nearly) equal size. */
+export function splitRounds<T>(values: readonly T[], rounds: number): T[][] {
+  const size = Math.ceil(values.length / rounds);
+  return Array.from({ length: rounds }, (_, r) => values.slice(r * size, (r + 1) * size)).filter((r) => r.length > 0);
+}

@@ -3,7 +3,7 @@
 import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 
 interface BareSignalActivities {
-  callDownstream(input: { url: string; key: string }): Promise<number>;
+  callDownstream(input: { url: string; key: string; body?: string }): Promise<number>;
 }
 
 /** Sent by the benchmark where Countersign would deliver a decision. */
@@ -12,11 +12,16 @@ export const goSignal = defineSignal('go');
 const { callDownstream } = proxyActivities<BareSignalActivities>({ startToCloseTimeout: '30 seconds' });
 
 /** Waits for `go` (at most `waitMs`), then calls one activity; returns -1 when no signal came. */
-export async function bareSignalWorkflow(input: { url: string; key: string; waitMs: number }): Promise<number> {
+export async function bareSignalWorkflow(input: {
+  url: string;
+  key: string;
+  body?: string;
+  waitMs: number;
+}): Promise<number> {
   let go = false;
   setHandler(goSignal, () => {
     go = true;
   });
   if (!(await condition(() => go, input.waitMs))) return -1;
-  return callDownstream({ url: input.url, key: input.key });
+  return callDownstream({ url: input.url, key: input.key, ...(input.body !== undefined ? { body: input.body } : {}) });
 }

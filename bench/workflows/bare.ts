@@ -2,12 +2,12 @@
 import { proxyActivities } from '@temporalio/workflow';
 
 interface BareActivities {
-  callDownstream(input: { url: string; key: string }): Promise<number>;
+  callDownstream(input: { url: string; key: string; body?: string }): Promise<number>;
 }
 
 const { callDownstream } = proxyActivities<BareActivities>({ startToCloseTimeout: '30 seconds' });
 
 /** Starts, calls one activity, completes. */
-export async function bareWorkflow(input: { url: string; key: string }): Promise<number> {
+export async function bareWorkflow(input: { url: string; key: string; body?: string }): Promise<number> {
   return callDownstream(input);
 }
