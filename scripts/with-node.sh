@@ -42,9 +42,12 @@ fi
 # Swap the addon in for the run and put the machine's build back however the command ends.
 backup="$(mktemp)"
 cp "$addon" "$backup"
-restore() { cp "$backup" "$addon" && rm -f "$backup"; }
+# Each swap writes a new file and renames it over the addon, so a copy of node_modules that shares the addon's inode
+# (a hard link) keeps its own build.
+swap_in() { cp "$1" "$addon.swap" && mv -f "$addon.swap" "$addon"; }
+restore() { swap_in "$backup" && rm -f "$backup"; }
 trap restore EXIT
-cp "$cached" "$addon"
+swap_in "$cached"
 log "running on Node $("$node_bin" --version): $*"
 status=0
 PATH="$node_home/bin:$PATH" "$@" || status=$?
