@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Core } from '../app/core';
 import type { Settings } from '../config/settings';
-import { DEFAULT_TASK_QUEUES, prefixedTaskQueues } from '../temporal/worker';
+import { DEFAULT_TASK_QUEUES, prefixedTaskQueues } from '../contracts/task-queues';
 import type { CliIo } from './output';
 import { temporalAddress } from './range-options';
 

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import type { JWK } from 'jose';
 import type { Core } from '../app/core';
 import type { Settings } from '../config/settings';
-import { CONTROL_TASK_QUEUE } from '../contracts/names';
+import { CONTROL_TASK_QUEUE } from '../contracts/task-queues';
 import { AppError } from '../errors';
 import { parseTrustedKeys, verifyEvidenceJsonl, type EvidenceVerification } from '../evidence/chain';
 import { EVIDENCE_FORMATS, type EvidenceFormat } from '../evidence/formats';

@@ -1,7 +1,6 @@
 // `countersign mcp`: the stdio MCP server for agent hosts. Logs go to stderr; stdout carries only the protocol.
 import type { Command } from 'commander';
 import type { Settings } from '../config/settings';
-import { createLogger } from '../logger';
 
 /** Registers `countersign mcp`. */
 export function registerMcpCommand(program: Command, deps: { settings: () => Settings }): void {
@@ -14,6 +13,7 @@ export function registerMcpCommand(program: Command, deps: { settings: () => Set
     .option('--api <url>', 'base URL of the Countersign API (default: $COUNTERSIGN_URL, else http://127.0.0.1:$PORT)')
     .action(async (opts: { api?: string }) => {
       const s = deps.settings();
+      const { createLogger } = await import('../logger');
       const logger = createLogger({ level: s.LOG_LEVEL }, process.stderr);
       const { runStdioBridge } = await import('../mcp/stdio');
       await runStdioBridge({

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Core } from '../app/core';
 import type { Settings } from '../config/settings';
-import { CONTROL_TASK_QUEUE } from '../contracts/names';
+import { CONTROL_TASK_QUEUE } from '../contracts/task-queues';
 import { parseTime, temporalAddress } from './range-options';
 import type { CliIo } from './output';
 

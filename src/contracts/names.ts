@@ -1,13 +1,7 @@
 // Names shared by the API, the worker and operators. Workflow-safe.
 import { defineSearchAttributeKey } from '@temporalio/common';
 
-/** The task queue the action request workflows and control activities run on. */
-export const CONTROL_TASK_QUEUE = 'countersign';
-
-/** The task queue for one connector credential domain: only workers holding that domain poll it. */
-export function connectorTaskQueue(connector: string): string {
-  return `countersign-connector-${connector}`;
-}
+export { CONTROL_TASK_QUEUE, connectorTaskQueue } from './task-queues';
 
 export const WORKFLOW_TYPE = 'actionRequestWorkflow';
 

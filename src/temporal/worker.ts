@@ -10,24 +10,12 @@ import {
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createConnectorActivities, type ConnectorDeps } from '../../activities/connectors';
-import { CONTROL_TASK_QUEUE, connectorTaskQueue } from '../contracts/names';
+import type { TaskQueues } from '../contracts/task-queues';
 import { COMPILED } from '../build-info';
 import type { CountersignConfig } from '../config/schema';
 import { packagePath, PREBUILT_WORKFLOW_BUNDLE } from '../paths';
 
-/** Task queue names; tests give each suite its own prefix. */
-export interface TaskQueues {
-  control: string;
-  connector(name: string): string;
-}
-
-/** The production task queues. */
-export const DEFAULT_TASK_QUEUES: TaskQueues = { control: CONTROL_TASK_QUEUE, connector: connectorTaskQueue };
-
-/** Task queues with a prefix, so several deployments (or test suites) share one namespace. */
-export function prefixedTaskQueues(prefix: string): TaskQueues {
-  return { control: `${prefix}-${CONTROL_TASK_QUEUE}`, connector: (name) => `${prefix}-${connectorTaskQueue(name)}` };
-}
+export { DEFAULT_TASK_QUEUES, prefixedTaskQueues, type TaskQueues } from '../contracts/task-queues';
 
 /** The workflow sources' entry, bundled at worker start when there is no prebuilt bundle. */
 export const WORKFLOWS_PATH = packagePath('workflows', 'index.ts');
@@ -67,7 +55,8 @@ export function workflowSource(
   given?: WorkerOptions['workflowBundle'],
 ): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'interceptors'> {
   if (given) return { workflowBundle: given };
-  if (COMPILED && existsSync(PREBUILT_WORKFLOW_BUNDLE)) return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
+  if (COMPILED && existsSync(PREBUILT_WORKFLOW_BUNDLE))
+    return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
   return { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [...WORKFLOW_INTERCEPTOR_MODULES] } };
 }
 
