@@ -143,6 +143,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   }
   // A callback URL (absent from every request started before webhooks existed) gets its events by child workflows.
   const webhooks = input.callback !== undefined && patched('completion-webhooks');
+  /** The start of the pending_approval event's delivery, when the request waited for people. */
+  let pendingWebhook: Promise<void> | undefined;
 
   try {
     await run();
@@ -161,7 +163,11 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   // The outcome is told even after a Temporal cancellation, which would otherwise refuse every new activity. The
   // webhook's delivery only has to start here: it runs on after this workflow has closed.
   if (webhooks) {
-    await CancellationScope.nonCancellable(() => Promise.all([notifyOutcome(), sendWebhook(state.status)]));
+    // The pending_approval event's child must have started before this workflow closes: the server drops a child
+    // whose start is still in flight when its parent closes, even with ABANDON. Awaiting the promise adds no command.
+    await CancellationScope.nonCancellable(() =>
+      Promise.all([notifyOutcome(), sendWebhook(state.status), pendingWebhook]),
+    );
   } else {
     await CancellationScope.nonCancellable(notifyOutcome);
   }
@@ -186,7 +192,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
 
   async function awaitDecision(): Promise<void> {
     void startNotification('requested');
-    if (webhooks) void sendWebhook('pending_approval');
+    if (webhooks) pendingWebhook = sendWebhook('pending_approval');
     const reminders = new Map(requirements.map((r) => [r.ruleId, r.remindAfterMs]));
     const expireAfterMs = Math.min(...requirements.map((r) => r.expireAfterMs));
     const deadline = startedMs + expireAfterMs;
