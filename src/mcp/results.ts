@@ -1,7 +1,8 @@
 // How a request reads as an MCP tool result, shared by the tools and the task handlers: the same structured content and
 // text whether the result comes back from tools/call or, for a task, from tasks/result.
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { isTerminal } from '../contracts/types';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isTerminal, type RequestStatus } from '../contracts/types';
 import type { AppError } from '../errors';
 import type { ActionRequestResource } from '../http/schemas';
 
@@ -65,4 +66,39 @@ export function errorResult(err: AppError): CallToolResult {
     structuredContent: { code: err.code, detail: err.message, errors: err.errors },
     isError: true,
   };
+}
+
+/** How often a waiting call reports progress (and re-polls the request), in seconds. */
+export const PROGRESS_EVERY_SECONDS = 5;
+
+/**
+ * Long-polls a request from `state` until it is terminal, the caller aborts or `seconds` have passed, sending an MCP
+ * progress notification before each poll when the call carries a progressToken. `poll(waitSeconds)` reads it again.
+ */
+export async function pollWithProgress<S extends { status: RequestStatus }>(options: {
+  id: string;
+  state: S;
+  seconds: number;
+  everySeconds: number;
+  extra: RequestHandlerExtra<ServerRequest, ServerNotification>;
+  poll: (waitSeconds: number) => Promise<S>;
+}): Promise<S> {
+  const { id, extra } = options;
+  const deadline = Date.now() + options.seconds * 1000;
+  const progressToken = extra._meta?.progressToken;
+  let state = options.state;
+  let step = 0;
+  while (!isTerminal(state.status) && !extra.signal.aborted) {
+    const left = Math.ceil((deadline - Date.now()) / 1000);
+    if (left <= 0) break;
+    if (progressToken !== undefined) {
+      step += 1;
+      await extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken, progress: step, message: `${id} is ${state.status}` },
+      });
+    }
+    state = await options.poll(Math.min(options.everySeconds, left));
+  }
+  return state;
 }

@@ -23,7 +23,7 @@ import { isTerminal, type ActionRequestState, type RequestStatus } from '../cont
 import { AppError } from '../errors';
 import { presentRequest, type LinkOptions } from '../http/present';
 import type { RequestService, RequestSummary } from '../requests';
-import { describeRequest, MAX_AWAIT_SECONDS, resultOf } from './results';
+import { describeRequest, MAX_AWAIT_SECONDS, pollWithProgress, PROGRESS_EVERY_SECONDS, resultOf } from './results';
 
 /** The `tasks` capability: task-augmented tools/call, tasks/list and tasks/cancel. */
 export const TASKS_CAPABILITY = { list: {}, cancel: {}, requests: { tools: { call: {} } } };
@@ -110,26 +110,17 @@ export function registerTaskHandlers(server: Server, deps: McpTaskDeps, agentOf:
   server.setRequestHandler(GetTaskPayloadRequestSchema, async (request, extra) => {
     const id = request.params.taskId;
     const caller = who(extra);
-    let state = await read(deps, caller, id);
     const seconds = deps.taskResultWaitSeconds ?? MAX_AWAIT_SECONDS;
-    const every = deps.progressEverySeconds ?? 5;
-    const deadline = Date.now() + seconds * 1000;
-    const progressToken = extra._meta?.progressToken;
-    let step = 0;
     // The spec has tasks/result block until the task ends; a human decision can take days, so the hold is bounded
     // (hosts give up on a request near 60 s) and the client asks again, as after any dropped stream.
-    while (!isTerminal(state.status) && !extra.signal.aborted) {
-      const left = Math.ceil((deadline - Date.now()) / 1000);
-      if (left <= 0) break;
-      if (progressToken !== undefined) {
-        step += 1;
-        await extra.sendNotification({
-          method: 'notifications/progress',
-          params: { progressToken, progress: step, message: `${id} is ${state.status}` },
-        });
-      }
-      state = await guarded(() => deps.service.get(caller, id, Math.min(every, left), { signal: extra.signal }));
-    }
+    const state = await pollWithProgress({
+      id,
+      state: await read(deps, caller, id),
+      seconds,
+      everySeconds: deps.progressEverySeconds ?? PROGRESS_EVERY_SECONDS,
+      extra,
+      poll: (wait) => guarded(() => deps.service.get(caller, id, wait, { signal: extra.signal })),
+    });
     if (!isTerminal(state.status)) {
       throw new McpError(
         ErrorCode.RequestTimeout,

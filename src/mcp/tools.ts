@@ -18,11 +18,18 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { AgentRecord } from '../agents';
 import type { ActionCatalog } from '../catalog';
 import type { ActionConfig, CountersignConfig } from '../config/schema';
-import { isTerminal } from '../contracts/types';
 import { AppError } from '../errors';
 import { presentRequest, type LinkOptions } from '../http/present';
 import type { RequestService } from '../requests';
-import { AWAIT_TOOL, errorResult, MAX_AWAIT_SECONDS, resultOf, STATUS_TOOL } from './results';
+import {
+  AWAIT_TOOL,
+  errorResult,
+  MAX_AWAIT_SECONDS,
+  pollWithProgress,
+  PROGRESS_EVERY_SECONDS,
+  resultOf,
+  STATUS_TOOL,
+} from './results';
 import { createTaskResult, registerTaskHandlers, TASKS_CAPABILITY, type McpTaskDeps } from './tasks';
 
 export { AWAIT_TOOL, MAX_AWAIT_SECONDS, resultOf, STATUS_TOOL } from './results';
@@ -32,7 +39,6 @@ export const IDEMPOTENCY_META_KEY = 'countersign/idempotency-key';
 /** How long an allowed call waits for its execution before answering with the request's status. */
 const SUBMIT_WAIT_SECONDS = 25;
 /** Progress notifications while a decision is awaited come this often. */
-const PROGRESS_EVERY_SECONDS = 5;
 
 export interface McpToolDeps extends McpTaskDeps {
   service: RequestService;
@@ -265,24 +271,15 @@ async function awaitDecision(
     typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 1
       ? Math.min(timeout, MAX_AWAIT_SECONDS)
       : MAX_AWAIT_SECONDS;
-  const every = deps.progressEverySeconds ?? PROGRESS_EVERY_SECONDS;
-  const progressToken = extra._meta?.progressToken;
   const who = { kind: 'agent' as const, agent: caller.agent };
-  const deadline = Date.now() + seconds * 1000;
-  let state = await deps.service.get(who, id);
-  let step = 0;
-  while (!isTerminal(state.status) && !extra.signal.aborted) {
-    const left = Math.ceil((deadline - Date.now()) / 1000);
-    if (left <= 0) break;
-    if (progressToken !== undefined) {
-      step += 1;
-      await extra.sendNotification({
-        method: 'notifications/progress',
-        params: { progressToken, progress: step, message: `${id} is ${state.status}` },
-      });
-    }
-    state = await deps.service.get(who, id, Math.min(every, left), { signal: extra.signal });
-  }
+  const state = await pollWithProgress({
+    id,
+    state: await deps.service.get(who, id),
+    seconds,
+    everySeconds: deps.progressEverySeconds ?? PROGRESS_EVERY_SECONDS,
+    extra,
+    poll: (wait) => deps.service.get(who, id, wait, { signal: extra.signal }),
+  });
   return resultOf(presentRequest(state, deps.links));
 }
 
