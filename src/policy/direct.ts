@@ -83,13 +83,16 @@ function step(ast: unknown, variables: ReadonlySet<string>): Step | undefined {
       };
     }
     case '.': {
-      const [target, field] = Array.isArray(ast.args) ? (ast.args as unknown[]) : [];
-      const read = step(target, variables);
-      if (!read || typeof field !== 'string') return undefined;
+      const path = fieldPath(ast, variables);
+      if (!path) return undefined;
+      const [name, ...fields] = path;
+      // One step for the whole `variable.field.field` chain: each link must be a plain object owning the field.
       return (ctx) => {
-        const object = read(ctx);
-        if (!isPlainObject(object) || !Object.hasOwn(object, field)) return UNHANDLED;
-        const value = object[field];
+        let value = ctx[name];
+        for (const field of fields) {
+          if (!isPlainObject(value) || !Object.hasOwn(value, field)) return UNHANDLED;
+          value = value[field];
+        }
         return passable(value) ? value : UNHANDLED;
       };
     }
@@ -147,6 +150,20 @@ function step(ast: unknown, variables: ReadonlySet<string>): Step | undefined {
     default:
       return undefined;
   }
+}
+
+/** `[variable, field, …]` of a field chain on a declared variable, or undefined for any other shape. */
+function fieldPath(ast: AstNode, variables: ReadonlySet<string>): [string, ...string[]] | undefined {
+  const fields: string[] = [];
+  let node: unknown = ast;
+  while (isNode(node) && node.op === '.') {
+    const [target, field] = Array.isArray(node.args) ? (node.args as unknown[]) : [];
+    if (typeof field !== 'string') return undefined;
+    fields.unshift(field);
+    node = target;
+  }
+  if (!isNode(node) || node.op !== 'id' || typeof node.args !== 'string' || !variables.has(node.args)) return undefined;
+  return [node.args, ...fields];
 }
 
 function binary(ast: AstNode, variables: ReadonlySet<string>): [Step | undefined, Step | undefined] | undefined {

@@ -15,6 +15,7 @@ import type {
 import { groupMembers } from '../directory';
 import { AppError, type FieldIssue } from '../errors';
 import { compileDirect, UNHANDLED } from './direct';
+import { isoTime } from './iso-time';
 
 /** What a rule sees of a request. */
 export interface PolicyInput {
@@ -244,7 +245,7 @@ export class PolicyEngine {
     const agent: RecordedPolicyInputs['agent'] = {};
     if (input.agent.description !== undefined) agent.description = input.agent.description;
     if (input.agent.allowedActions) agent.allowedActions = [...input.agent.allowedActions];
-    const inputs: RecordedPolicyInputs = { time: input.request.time.toISOString(), agent };
+    const inputs: RecordedPolicyInputs = { time: isoTime(input.request.time), agent };
     if (typeof usage?.toJSON === 'function') inputs.usage = usage.toJSON();
     decision.inputs = inputs;
     return { decision, trace };
