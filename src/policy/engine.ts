@@ -8,11 +8,14 @@ import type {
   ApprovalRequirement,
   PolicyDecision,
   PolicyEffect,
+  RecordedPolicyInputs,
   RequestSignals,
   RiskTier,
 } from '../contracts/types';
 import { groupMembers } from '../directory';
 import { AppError, type FieldIssue } from '../errors';
+import { compileDirect, UNHANDLED } from './direct';
+import { isoTime } from './iso-time';
 
 /** What a rule sees of a request. */
 export interface PolicyInput {
@@ -43,9 +46,53 @@ interface CompiledRule {
   agents?: ReadonlySet<string>;
   risk?: ReadonlySet<RiskTier>;
   condition?: (ctx: Record<string, unknown>) => unknown;
+  /** The rule's trace entries that do not depend on the request, built once (frozen: decisions share them). */
+  traces: {
+    agent: RuleTrace;
+    risk: RuleTrace;
+    whenFalse: RuleTrace;
+    notBool: RuleTrace;
+    matched: RuleTrace;
+  };
 }
 
+/** A condition: the direct evaluator where it decides, cel-js for everything else (see direct.ts). */
+function condition(
+  parsed: (ctx: Record<string, unknown>) => unknown,
+  ast: unknown,
+  variables: ReadonlySet<string>,
+): (ctx: Record<string, unknown>) => unknown {
+  const direct = compileDirect(ast, variables);
+  if (!direct) return parsed;
+  return (ctx) => {
+    const value = direct(ctx);
+    return value === UNHANDLED ? parsed(ctx) : value;
+  };
+}
+
+function ruleTraces(rule: PolicyRuleConfig): CompiledRule['traces'] {
+  const entry = (matched: boolean, why: string): RuleTrace =>
+    Object.freeze({ ruleId: rule.id, matched, effect: rule.effect, why });
+  return {
+    agent: entry(false, 'agent not in match.agents'),
+    risk: entry(false, 'risk tier not in match.risk'),
+    whenFalse: entry(false, `when is false: ${rule.when}`),
+    notBool: entry(false, 'when is not a bool'),
+    matched: entry(true, rule.when ? `when: ${rule.when}` : 'matched'),
+  };
+}
+
+const NO_RULES: readonly CompiledRule[] = [];
+
 const EFFECT_RANK: Record<PolicyEffect, number> = { allow: 0, require_approval: 1, deny: 2 };
+const EFFECTS: readonly PolicyEffect[] = ['allow', 'require_approval', 'deny'];
+
+/** The agent-facing reason of a denial: every matched deny rule's reason, in rule order. */
+function denyReasons(matched: readonly CompiledRule[]): string {
+  const reasons: (string | undefined)[] = [];
+  for (const c of matched) if (c.rule.effect === 'deny') reasons.push(c.rule.reason);
+  return reasons.join('; ');
+}
 
 /** Extra CEL variables every condition may use; later stages fill them. */
 export const POLICY_VARIABLES = ['params', 'agent', 'request', 'action'] as const;
@@ -71,13 +118,16 @@ export class PolicyEngine {
   /**
    * Compiles every rule; throws AppError('config_invalid') listing each bad CEL condition with its path.
    * `extend` declares typed variables and functions (usage budgets, signals) before the rules are checked.
+   * `celOnly` evaluates every condition with cel-js alone, without the direct evaluator: the reference it is tested
+   * against (the decisions are the same either way).
    */
   static compile(
     config: CountersignConfig,
-    options: { extraVariables?: readonly string[]; extend?: (env: Environment) => void } = {},
+    options: { extraVariables?: readonly string[]; extend?: (env: Environment) => void; celOnly?: boolean } = {},
   ): PolicyEngine {
     const env = new Environment({ homogeneousAggregateLiterals: false, limits: { maxAstNodes: 2000, maxDepth: 64 } });
-    for (const name of [...POLICY_VARIABLES, ...(options.extraVariables ?? [])]) env.registerVariable(name, 'dyn');
+    const dynVariables = new Set<string>([...POLICY_VARIABLES, ...(options.extraVariables ?? [])]);
+    for (const name of dynVariables) env.registerVariable(name, 'dyn');
     options.extend?.(env);
     const issues: FieldIssue[] = [];
     const compiled: CompiledRule[] = config.policies.rules.map((rule, index) => {
@@ -86,13 +136,15 @@ export class PolicyEngine {
         index,
         agents: rule.match.agents ? new Set(rule.match.agents) : undefined,
         risk: rule.match.risk ? new Set(rule.match.risk) : undefined,
+        traces: ruleTraces(rule),
       };
       if (rule.when) {
         try {
           const check = env.check(rule.when);
           if (!check.valid) throw check.error ?? new Error('invalid expression');
           if (check.type !== 'bool' && check.type !== 'dyn') throw new Error(`must be bool, is ${check.type}`);
-          out.condition = env.parse(rule.when);
+          const parsed = env.parse(rule.when);
+          out.condition = options.celOnly ? parsed : condition(parsed, parsed.ast, dynVariables);
         } catch (err) {
           issues.push({
             path: `policies.rules[${index}].when`,
@@ -123,20 +175,22 @@ export class PolicyEngine {
   /** Decides a request. Never throws for a bad condition at run time: that rule fails closed (deny). */
   evaluate(input: PolicyInput): PolicyEvaluation {
     const risk = this.risks.get(input.action);
-    const candidates = this.byAction.get(input.action) ?? [];
+    const candidates = this.byAction.get(input.action) ?? NO_RULES;
     const trace: RuleTrace[] = [];
     const matched: CompiledRule[] = [];
     let failure: string | undefined;
     let ctx: Record<string, unknown> | undefined;
+    // The strongest effect among the matched rules (deny beats require_approval beats allow).
+    let rank = 0;
 
     for (const c of candidates) {
-      const { rule } = c;
+      const { rule, traces } = c;
       if (c.agents && !c.agents.has(input.agent.id)) {
-        trace.push({ ruleId: rule.id, matched: false, effect: rule.effect, why: 'agent not in match.agents' });
+        trace.push(traces.agent);
         continue;
       }
       if (c.risk && (!risk || !c.risk.has(risk))) {
-        trace.push({ ruleId: rule.id, matched: false, effect: rule.effect, why: 'risk tier not in match.risk' });
+        trace.push(traces.risk);
         continue;
       }
       if (c.condition) {
@@ -149,20 +203,17 @@ export class PolicyEngine {
           failure = `rule "${rule.id}" could not be evaluated: ${message}`;
           trace.push({ ruleId: rule.id, matched: true, effect: 'deny', why: `condition failed: ${message}` });
           matched.push(c);
+          rank = Math.max(rank, EFFECT_RANK[rule.effect]);
           continue;
         }
         if (result !== true) {
-          trace.push({
-            ruleId: rule.id,
-            matched: false,
-            effect: rule.effect,
-            why: typeof result === 'boolean' ? `when is false: ${rule.when}` : 'when is not a bool',
-          });
+          trace.push(typeof result === 'boolean' ? traces.whenFalse : traces.notBool);
           continue;
         }
       }
-      trace.push({ ruleId: rule.id, matched: true, effect: rule.effect, why: rule.when ? `when: ${rule.when}` : 'matched' });
+      trace.push(traces.matched);
       matched.push(c);
+      rank = Math.max(rank, EFFECT_RANK[rule.effect]);
     }
 
     let effect: PolicyEffect = 'deny';
@@ -170,39 +221,34 @@ export class PolicyEngine {
     if (failure) {
       reason = `policy could not be evaluated (${failure})`;
     } else if (matched.length > 0) {
-      effect = matched.reduce<PolicyEffect>((e, c) => (EFFECT_RANK[c.rule.effect] > EFFECT_RANK[e] ? c.rule.effect : e), 'allow');
-      reason = effect === 'deny' ? matched.filter((c) => c.rule.effect === 'deny').map((c) => c.rule.reason).join('; ') : undefined;
+      effect = EFFECTS[rank] ?? 'deny';
+      reason = effect === 'deny' ? denyReasons(matched) : undefined;
     }
-    const approvals: ApprovalRequirement[] =
-      effect === 'require_approval'
-        ? matched.filter((c) => c.rule.effect === 'require_approval').map((c) => this.requirement(c.rule))
-        : [];
     // Shadow mode lets requests through, except when the policy could not be evaluated: that always fails closed.
     const governing = this.mode === 'shadow' && !failure ? 'allow' : effect;
+    const rules: string[] = [];
+    const approvals: ApprovalRequirement[] = [];
+    for (const c of matched) {
+      rules.push(c.rule.id);
+      if (governing === 'require_approval' && c.rule.effect === 'require_approval')
+        approvals.push(this.requirement(c.rule));
+    }
     const signals = input.extra?.signals as RequestSignals | undefined;
     const usage = input.extra?.usage as { toJSON?: () => Record<string, number> } | undefined;
-    return {
-      decision: {
-        effect: governing,
-        evaluatedEffect: effect,
-        mode: this.mode,
-        rules: matched.map((c) => c.rule.id),
-        ...(reason ? { reason } : {}),
-        policyVersion: this.version,
-        approvals: governing === 'require_approval' ? approvals : [],
-        // The signals the rules saw are part of why the request was decided as it was: they go on the record.
-        ...(signals && typeof signals === 'object' ? { signals } : {}),
-        inputs: {
-          time: input.request.time.toISOString(),
-          agent: {
-            ...(input.agent.description !== undefined ? { description: input.agent.description } : {}),
-            ...(input.agent.allowedActions ? { allowedActions: [...input.agent.allowedActions] } : {}),
-          },
-          ...(typeof usage?.toJSON === 'function' ? { usage: usage.toJSON() } : {}),
-        },
-      },
-      trace,
-    };
+    // Built key by key in the order the record has always had (histories and evidence serialize it as is).
+    const { mode, version: policyVersion } = this;
+    const decision: PolicyDecision = reason
+      ? { effect: governing, evaluatedEffect: effect, mode, rules, reason, policyVersion, approvals }
+      : { effect: governing, evaluatedEffect: effect, mode, rules, policyVersion, approvals };
+    // The signals the rules saw are part of why the request was decided as it was: they go on the record.
+    if (signals && typeof signals === 'object') decision.signals = signals;
+    const agent: RecordedPolicyInputs['agent'] = {};
+    if (input.agent.description !== undefined) agent.description = input.agent.description;
+    if (input.agent.allowedActions) agent.allowedActions = [...input.agent.allowedActions];
+    const inputs: RecordedPolicyInputs = { time: isoTime(input.request.time), agent };
+    if (typeof usage?.toJSON === 'function') inputs.usage = usage.toJSON();
+    decision.inputs = inputs;
+    return { decision, trace };
   }
 
   private requirement(rule: PolicyRuleConfig): ApprovalRequirement {
