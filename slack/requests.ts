@@ -1,9 +1,16 @@
-// What the Slack layer asks of the requests, through the Temporal adapter: a request's state, the decision update (and
-// the durable rejection when no worker answers), and the visibility queries behind App Home and `/countersign pending`.
+// What the Slack layer asks of the requests, through the Temporal adapter: a request's fixed facts (to identify a
+// clicker), its state, the decision update (and the durable rejection when no worker answers), and the visibility
+// queries behind App Home and `/countersign pending`.
 import type { ActionRequestState, DecideResult, DecisionChoice, DecisionSubmission } from '../src/contracts/types';
 import type { TemporalAdapter } from '../src/temporal/adapter';
+import { factsFromMemo, factsOf, type RequestFacts, type RequestFactsCache } from './request-facts';
 
 export interface SlackRequestGateway {
+  /**
+   * A request's fixed facts: from this process's cache, else from its start memo (one Describe, no worker), else from
+   * the workflow. Undefined when there is no such request; throws when none of these can answer.
+   */
+  facts(requestId: string): Promise<RequestFacts | undefined>;
   /** The request's state in one call, or undefined when there is no such request. Throws when no worker answers. */
   state(requestId: string): Promise<ActionRequestState | undefined>;
   /** The workflow's verdict on a decision (one update); undefined when the request is no longer running. */
@@ -19,8 +26,10 @@ export interface SlackRequestGateway {
   ): Promise<{ state: ActionRequestState; decision: DecisionChoice; at: string }[]>;
 }
 
-/** The gateway over the Temporal adapter. */
-export function createRequestGateway(temporal: TemporalAdapter): SlackRequestGateway {
+/** The gateway over the Temporal adapter; `facts` is this process's cache of fixed facts (filled as requests pass). */
+export function createRequestGateway(temporal: TemporalAdapter, facts?: RequestFactsCache): SlackRequestGateway {
+  const remember = (state: RequestFacts) => facts?.remember(state);
+
   async function states(filter: Parameters<TemporalAdapter['list']>[0], limit: number): Promise<ActionRequestState[]> {
     const executions = await temporal.list(filter, limit);
     // A request that cannot be read right now is left out rather than failing the list.
@@ -29,8 +38,21 @@ export function createRequestGateway(temporal: TemporalAdapter): SlackRequestGat
   }
 
   return {
+    async facts(requestId) {
+      const known = facts?.get(requestId);
+      if (known) return known;
+      const execution = await temporal.describe(requestId);
+      if (!execution) return undefined;
+      const found = factsFromMemo(execution.memo, requestId) ?? factsOf(await temporal.read(execution));
+      remember(found);
+      return found;
+    },
     state: (requestId) => temporal.query(requestId),
-    decide: (requestId, submission) => temporal.decide(requestId, submission),
+    async decide(requestId, submission) {
+      const result = await temporal.decide(requestId, submission);
+      if (result) remember(result.state);
+      return result;
+    },
     queueRejection: (requestId, submission) => temporal.queueRejection(requestId, submission),
     async pendingFor(approver, limit) {
       const found = await states({ approver, status: 'pending_approval' }, limit);
