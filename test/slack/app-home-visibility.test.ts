@@ -119,4 +119,39 @@ describe('App Home and /countersign pending from visibility', () => {
       new RegExp(`You approved \\*email\\.send_external\\* \\(\`${sent.requestId}\`\\) · now succeeded`),
     );
   });
+
+  it('when an approver decides from a message, then their App Home is republished only if this process showed it lately', async () => {
+    const publishesTo = (user: string, since: number) =>
+      env.stub.callsOf('views.publish').filter((c) => c.args.user_id === user && c.at >= since);
+    const decideFromMessage = async (user: string, requestId: string) => {
+      const messages = await env.waitForMessages(requestId, 2);
+      const mine = messages.find((m) => m.channel === `D${user.slice(1)}`);
+      if (!mine) throw new Error(`no message to ${user}`);
+      const clickedAt = Date.now();
+      expect((await env.click(user, ACTION_IDS.approve, mine)).status).toBe(200);
+      await env.stub.waitFor(
+        () =>
+          env.stub
+            .callsOf('chat.postEphemeral')
+            .find((c) => c.args.user === user && c.at >= clickedAt && String(c.args.text).includes('is recorded')),
+        15_000,
+        `${user} confirmation`,
+      );
+      return clickedAt;
+    };
+
+    // dana has the tab open: her decision refreshes it, and the request no longer waits there.
+    await danaHome();
+    const forDana = await email('Refund noted');
+    const danaClicked = await decideFromMessage(SLACK.dana, forDana.requestId);
+    const refreshed = await env.stub.waitFor(() => publishesTo(SLACK.dana, danaClicked)[0], 10_000, 'dana refresh');
+    expect(blockText(refreshed.args.view as never)).toContain('Your recent decisions');
+
+    // alice never opened it here: nothing is published until she does.
+    const forAlice = await email('Refund closed');
+    const aliceClicked = await decideFromMessage(SLACK.alice, forAlice.requestId);
+    expect((await env.post(appHomeOpenedRequest({ user: SLACK.alice }))).status).toBe(200);
+    await env.stub.waitFor(() => publishesTo(SLACK.alice, aliceClicked)[0], 10_000, 'alice home opened');
+    expect(publishesTo(SLACK.alice, aliceClicked)).toHaveLength(1);
+  });
 });
