@@ -17,6 +17,7 @@ import { registerListeners } from './listeners';
 import { createSlackLogger } from './logger';
 import { createSlackNotifier } from './notifier';
 import type { ChannelPaceStore } from './pacer';
+import { createRequestFactsCache, type RequestFactsCache } from './request-facts';
 import { createSlackRequestGuard, type ReplayMemory } from './request-guard';
 import { createRequestGateway, type SlackRequestGateway } from './requests';
 import {
@@ -92,6 +93,11 @@ export interface SlackAppDeps {
   onApiError?: SlackApiErrorObserver;
   /** Replay memory and channel pacing shared with the other replicas (the database); default: this process's. */
   shared?: SlackSharedState;
+  /**
+   * The fixed facts of requests seen by this process, which its clicks identify against (default: a cache of its own,
+   * filled by this app's notifier and by its decisions). Pass the same cache to a worker notifier of the same process.
+   */
+  facts?: RequestFactsCache;
 }
 
 /** What Slack state replicas share. */
@@ -135,6 +141,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logger,
     ...(tuning.usergroupTtlMs !== undefined ? { usergroupTtlMs: tuning.usergroupTtlMs } : {}),
   });
+  const facts = deps.facts ?? createRequestFactsCache();
   const gateway = createRequestGateway(
     createTemporalAdapter(deps.temporal, {
       taskQueue: deps.taskQueue ?? CONTROL_TASK_QUEUE,
@@ -142,6 +149,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       ...(tuning.queryTimeoutMs !== undefined ? { queryTimeoutMs: tuning.queryTimeoutMs } : {}),
       ...(tuning.confirmTimeoutMs !== undefined ? { updateTimeoutMs: tuning.confirmTimeoutMs } : {}),
     }),
+    facts,
   );
   const notifier = createSlackNotifier({
     client,
@@ -153,6 +161,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     temporalUrl,
     ...(tuning.perChannelIntervalMs !== undefined ? { perChannelIntervalMs: tuning.perChannelIntervalMs } : {}),
     ...(deps.shared?.channelPace ? { paceStore: deps.shared.channelPace } : {}),
+    facts,
   });
   const home = createHomePublisher({ config, logger, gateway, directory, temporalUrl });
   const listenerDeps = {
@@ -237,6 +246,8 @@ export function createSlackWorkerNotifier(deps: {
   tuning?: Pick<SlackTuning, 'retryConfig' | 'timeoutMs' | 'perChannelIntervalMs' | 'usergroupTtlMs'>;
   shared?: Pick<SlackSharedState, 'channelPace'>;
   onApiError?: SlackApiErrorObserver;
+  /** The facts cache of a Slack app in the same process, for its clicks (see SlackAppDeps.facts). */
+  facts?: RequestFactsCache;
 }): Notifier {
   const { slack, tuning = {} } = deps;
   const client = createSlackWebClient({
@@ -265,6 +276,7 @@ export function createSlackWorkerNotifier(deps: {
     temporalUrl: (id) => temporalWorkflowUrl(slack.temporalUiUrl, deps.namespace, id),
     ...(tuning.perChannelIntervalMs !== undefined ? { perChannelIntervalMs: tuning.perChannelIntervalMs } : {}),
     ...(deps.shared?.channelPace ? { paceStore: deps.shared.channelPace } : {}),
+    ...(deps.facts ? { facts: deps.facts } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 // A decision made in Slack: identify the clicker, then one update to the workflow, which authorizes the decision,
-// records the attempt (refused ones included) and answers with its verdict. Two Temporal calls per click: the state
-// (to identify the clicker against the request) and the update.
+// records the attempt (refused ones included) and answers with its verdict and the state after it. The clicker is
+// identified from the request's fixed facts (slack/request-facts.ts), never from a read of its state: the update is
+// the only Temporal call when this process has the facts, and a Describe (no worker) precedes it when it has not.
 import { describeRefusal } from '../src/contracts/authorization';
 import type { ActionRequestState, DecisionChoice, DecisionSubmission, RefusalCode } from '../src/contracts/types';
 import type { CountersignConfig } from '../src/config/schema';
@@ -8,6 +9,7 @@ import { AppError } from '../src/errors';
 import type { Logger } from '../src/logger';
 import { progressText } from './blocks/approval-message';
 import type { SlackDirectory, SlackIdentity } from './directory';
+import type { RequestFacts } from './request-facts';
 import type { SlackRequestGateway } from './requests';
 
 export interface SlackDecisionDeps {
@@ -42,18 +44,18 @@ const QUEUED_TEXT =
 /** Decides a request from Slack and returns the words for the clicker. */
 export async function decideFromSlack(deps: SlackDecisionDeps, d: SlackDecision): Promise<SlackDecisionResult> {
   const log = deps.logger.child({ component: 'slack-decisions', requestId: d.requestId, slackUser: d.slackUser });
-  let state: ActionRequestState | undefined;
+  let facts: RequestFacts | undefined;
   try {
-    state = await deps.gateway.state(d.requestId);
+    facts = await deps.gateway.facts(d.requestId);
   } catch (err) {
-    log.warn({ err: message(err) }, 'request state unavailable');
+    log.warn({ err: message(err) }, 'request unavailable');
     return queueIfRejection(deps, d, log);
   }
-  if (!state) return { kind: 'unavailable', text: 'Countersign knows no such request.' };
+  if (!facts) return { kind: 'unavailable', text: 'Countersign knows no such request.' };
 
   let identity: SlackIdentity;
   try {
-    identity = await deps.directory.identify(d.slackUser, state);
+    identity = await deps.directory.identify(d.slackUser, facts);
   } catch (err) {
     // Without Slack's answer we cannot rule out self-approval or confirm a user group: fail closed.
     log.warn({ err: message(err) }, 'cannot identify the Slack user');
@@ -91,10 +93,11 @@ export async function decideFromSlack(deps: SlackDecisionDeps, d: SlackDecision)
 }
 
 /**
- * No worker answered (a restart, say). A rejection is queued durably with what is known without the request (the
- * person the Slack id belongs to, no user-group attestation) and the workflow decides when it runs again: a rejection
- * can never make anything run. An approval is not sent blind, since without the request Slack cannot rule out
- * self-approval through an e-mail alias: the approver is asked to try again.
+ * No worker answered the update (a restart, say), or the request could not be looked up at all. A rejection is queued
+ * durably as identified (or, without the request, as the person the Slack id belongs to, with no user-group
+ * attestation) and the workflow decides when it runs again: a rejection can never make anything run. An approval is
+ * never queued: without the request Slack cannot rule out self-approval through an e-mail alias, and an approval the
+ * update could not confirm is reported as such.
  */
 async function queueIfRejection(
   deps: SlackDecisionDeps,

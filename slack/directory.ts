@@ -1,10 +1,10 @@
 // Who is who in Slack: people of the config by Slack id, e-mail lookups, user group members and DM channels, each
 // cached briefly. Also the mapping of a clicking Slack user to the approver identity the workflow checks.
 import { eligibleUsergroups } from '../src/contracts/authorization';
-import type { ActionRequestState } from '../src/contracts/types';
 import type { CountersignConfig } from '../src/config/schema';
 import { excludedApprovers } from '../src/directory';
 import type { Logger } from '../src/logger';
+import type { RequestFacts } from './request-facts';
 import type { WebClient } from './web-client';
 
 export interface SlackDirectoryDeps {
@@ -22,7 +22,10 @@ export interface SlackDirectoryDeps {
 export interface SlackIdentity {
   /** The approver id the workflow checks: a person id, an excluded reference, or `slack:<user id>`. */
   approver: string;
-  /** Eligible Slack user groups of the request that the user belongs to now. */
+  /**
+   * The Slack user groups the user belongs to now among every group the request's requirements list, escalation
+   * targets included: the workflow counts only those eligible when the decision arrives.
+   */
   usergroups: string[];
   /** True when the user is a person of the config. */
   person: boolean;
@@ -98,29 +101,43 @@ export function createSlackDirectory(deps: SlackDirectoryDeps) {
    * Slack users who may never decide this request (the agent's owner, the person it acts for), each mapped to the
    * reference the workflow excludes. Throws when Slack cannot answer: callers then refuse to decide (fail closed).
    */
-  async function excludedSlackUsers(state: ActionRequestState): Promise<Map<string, string>> {
+  async function excludedSlackUsers(facts: Pick<RequestFacts, 'agent' | 'onBehalfOf'>): Promise<Map<string, string>> {
+    const refs = excludedApprovers(deps.config, facts.agent.owner, facts.onBehalfOf);
+    // The lookups run at once (each is cached); the first reference of a Slack user wins, as the config lists them.
+    const slackIds = await Promise.all(
+      refs.map(async (ref): Promise<string | undefined> => {
+        if (ref in deps.config.people) return slackIdOfPerson(ref);
+        if (SLACK_USER.test(ref)) return ref;
+        if (ref.includes('@')) return slackIdForEmail(ref);
+        return undefined;
+      }),
+    );
     const out = new Map<string, string>();
-    for (const ref of excludedApprovers(deps.config, state.agent.owner, state.onBehalfOf)) {
-      let slackId: string | undefined;
-      if (ref in deps.config.people) slackId = await slackIdOfPerson(ref);
-      else if (SLACK_USER.test(ref)) slackId = ref;
-      else if (ref.includes('@')) slackId = await slackIdForEmail(ref);
+    refs.forEach((ref, i) => {
+      const slackId = slackIds[i];
       if (slackId && !out.has(slackId)) out.set(slackId, ref);
-    }
+    });
     return out;
   }
 
-  /** Maps a clicking Slack user to the approver identity and user-group attestations for one request. */
-  async function identify(slackUser: string, state: ActionRequestState): Promise<SlackIdentity> {
-    const excluded = (await excludedSlackUsers(state)).get(slackUser);
+  /**
+   * Maps a clicking Slack user to the approver identity and user-group attestations for one request, from facts that do
+   * not change while it runs. Membership is attested for every user group any requirement lists, escalation targets
+   * included, so no read of the current state is needed: the workflow counts an attestation only for a group eligible
+   * when the decision arrives. Throws when Slack cannot answer (fail closed).
+   */
+  async function identify(slackUser: string, facts: RequestFacts): Promise<SlackIdentity> {
+    const requirements = facts.decision.approvals;
+    const candidates = eligibleUsergroups(requirements, new Set(requirements.map((r) => r.ruleId)));
+    const [excludedUsers, memberOf] = await Promise.all([
+      excludedSlackUsers(facts),
+      Promise.all(candidates.map(async (g) => (await usergroupMembers(g)).includes(slackUser))),
+    ]);
+    const excluded = excludedUsers.get(slackUser);
     const person = personBySlack.get(slackUser);
     // An excluded match wins: the workflow then refuses it as self-approval by its own rule.
     const approver = excluded ?? person ?? `slack:${slackUser}`;
-    const escalated = new Set(state.requirements.filter((r) => r.escalated).map((r) => r.ruleId));
-    const usergroups: string[] = [];
-    for (const g of eligibleUsergroups(state.decision.approvals, escalated)) {
-      if ((await usergroupMembers(g)).includes(slackUser)) usergroups.push(g);
-    }
+    const usergroups = candidates.filter((_, i) => memberOf[i]);
     return { approver, usergroups, person: person !== undefined };
   }
 

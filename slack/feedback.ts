@@ -9,7 +9,11 @@ export interface ClickOrigin {
   channel?: string;
 }
 
-/** Tells the clicker `text`, then refreshes their App Home tab (decisions change what waits for them). */
+/**
+ * Tells the clicker `text`, then refreshes their App Home tab if it may be open (decisions change what waits for
+ * them). The refresh lists and reads requests, so it is skipped for a tab nobody has opened lately: on a busy
+ * process it would compete with the execution the decision just started.
+ */
 export async function tellClicker(
   client: WebClient,
   home: HomePublisher,
@@ -29,5 +33,5 @@ export async function tellClicker(
       'ephemeral answer failed',
     );
   }
-  await home.publish(client, origin.slackUser);
+  await home.refresh(client, origin.slackUser);
 }

@@ -18,6 +18,7 @@ import { mentionPerson, mentionUsergroup } from './blocks/people';
 import { buildEscalationReply, buildReminderReply } from './blocks/thread-replies';
 import { platformError, type SlackDirectory } from './directory';
 import { createChannelPacer, type ChannelPacer, type ChannelPaceStore } from './pacer';
+import type { RequestFactsCache } from './request-facts';
 import { DEFAULT_RETRY, type RetryOptions, type WebClient } from './web-client';
 
 export interface SlackNotifierDeps {
@@ -40,6 +41,11 @@ export interface SlackNotifierDeps {
   paceStore?: ChannelPaceStore;
   /** How long a finished request's messages are remembered (default 15 min). */
   retainMs?: number;
+  /**
+   * Where the fixed facts of each request notified are kept for this process's Slack clicks (identification without a
+   * read of the request). Absent: none kept.
+   */
+  facts?: RequestFactsCache;
 }
 
 interface Tracked {
@@ -267,6 +273,8 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
   return {
     pacer,
     async notifyApprovers(input: NotifyApproversInput): Promise<NotificationRef[]> {
+      // Before anything is posted, so a click on the message finds the facts here.
+      if (input.state.status === 'pending_approval') deps.facts?.remember(input.state);
       const t = remember(input.state, input.params, input.refs);
       const key = `${input.kind}:${input.group ?? ''}:${input.state.timeline.length}`;
       switch (input.kind) {
@@ -284,6 +292,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
       }
     },
     async notifyOutcome(input): Promise<void> {
+      if (isTerminal(input.state.status)) deps.facts?.forget(input.state.requestId);
       const t = remember(input.state, input.params, input.refs);
       if (t.refs.size === 0) {
         log.info({ requestId: input.state.requestId, status: input.state.status }, 'no Slack message to update');

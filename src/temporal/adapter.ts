@@ -240,6 +240,8 @@ export interface RequestExecution {
   action: string;
   status?: RequestStatus;
   risk?: string;
+  /** Who may decide it now (CsApprovers), as the workflow last published it. */
+  approvers?: string[];
   memo: Record<string, unknown>;
   startTime: string;
   closeTime?: string;
@@ -788,6 +790,7 @@ function executionOf(
   const sa = wf.typedSearchAttributes;
   const status = sa.get(SEARCH_ATTRIBUTES.status);
   const risk = sa.get(SEARCH_ATTRIBUTES.risk);
+  const approvers = sa.get(SEARCH_ATTRIBUTES.approvers);
   return {
     id: wf.workflowId,
     executionStatus: wf.status.name,
@@ -795,6 +798,7 @@ function executionOf(
     action: sa.get(SEARCH_ATTRIBUTES.action) ?? '',
     ...(status && (REQUEST_STATUSES as readonly string[]).includes(status) ? { status: status as RequestStatus } : {}),
     ...(risk ? { risk } : {}),
+    ...(approvers ? { approvers: [...approvers] } : {}),
     memo: wf.memo ?? {},
     startTime: wf.startTime.toISOString(),
     ...(wf.closeTime ? { closeTime: wf.closeTime.toISOString() } : {}),

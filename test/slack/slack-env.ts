@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import express from 'express';
 import { createSlackApp, createSlackWorkerNotifier, type SlackApp, type SlackTuning } from '../../slack/app';
 import { ACTION_IDS } from '../../slack/blocks/ids';
+import { createRequestFactsCache } from '../../slack/request-facts';
 import type { CountersignConfig } from '../../src/config/schema';
 import { isTerminal, type ActionRequestState } from '../../src/contracts/types';
 import { createLogger } from '../../src/logger';
@@ -52,6 +53,11 @@ export interface SlackEnvOptions {
   /** The Temporal client the Slack app uses (default: the harness's), to observe its calls. */
   /** The Slack app's own Temporal client, made from the harness (its data converter seals as the workers do). */
   slackTemporal?: (h: Harness) => Client;
+  /**
+   * As one process (`npm start`): the worker's notifier keeps each request's fixed facts for the Slack app's clicks.
+   * Default: as separate processes, where a click finds the facts in the request's start memo.
+   */
+  oneProcess?: boolean;
 }
 
 export interface SlackEnv {
@@ -110,8 +116,17 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
       },
     }),
   );
-  // The worker side gets its own notifier, as when the API and the workers run as separate processes.
-  const notifier = createSlackWorkerNotifier({ slack: slackSettings, config, logger, namespace: 'default', tuning });
+  // The worker side gets its own notifier, as when the API and the workers run as separate processes; in one process
+  // it shares the Slack app's cache of request facts.
+  const facts = options.oneProcess ? createRequestFactsCache() : undefined;
+  const notifier = createSlackWorkerNotifier({
+    slack: slackSettings,
+    config,
+    logger,
+    namespace: 'default',
+    tuning,
+    ...(facts ? { facts } : {}),
+  });
   const h = await startHarness({ config, notifier });
   const slack = createSlackApp({
     slack: slackSettings,
@@ -121,6 +136,7 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
     namespace: 'default',
     taskQueue: h.taskQueues.control,
     tuning,
+    ...(facts ? { facts } : {}),
   });
   const app = express();
   if (!slack.handler) throw new Error('HTTP mode expected');

@@ -7,7 +7,8 @@ import {
   requirementProgress,
   type DecisionContext,
 } from '../../src/contracts/authorization';
-import type { ApprovalRequirement, DecisionSubmission } from '../../src/contracts/types';
+import { applyDecision, applyEscalation, createLifecycle } from '../../src/contracts/lifecycle';
+import type { ActionRequestInput, ApprovalRequirement, DecisionSubmission } from '../../src/contracts/types';
 
 const HASH = 'sha256:aaaa';
 const finance: ApprovalRequirement = {
@@ -66,4 +67,66 @@ describe('authorization with Slack user groups', () => {
     const withoutAttestation = requirementProgress([finance], ['alice', 'slack:U0ZED'], new Set());
     expect(withoutAttestation[0]).toMatchObject({ approvedBy: ['alice'], satisfied: false });
   });
+
+  // Slack attests membership in every user group a request lists, escalation targets included, without reading the
+  // request's state: the workflow alone decides which attestations count, by what is eligible when a decision arrives.
+  it('when an approval attests a user group that is not yet eligible, then it never counts, not even after the escalation', () => {
+    const l = createLifecycle(requestInput([{ ...finance, quorum: 3 }]));
+    expect(applyDecision(l, submission('slack:U0BOTH', ['S0FIN', 'S0SEC']), '2030-01-01T00:00:01Z')).toBeUndefined();
+    expect(l.attestedUsergroups.get('slack:U0BOTH')).toEqual(['S0FIN']);
+    expect(applyDecision(l, submission('slack:U0SEC', ['S0FIN', 'S0SEC'].slice(1)), '2030-01-01T00:00:02Z')).toBe(
+      'not_an_approver',
+    );
+
+    applyEscalation(l, '2030-01-01T00:00:03Z', 'large-refunds', 'finance', 'security');
+    // U0BOTH counts once through S0FIN; U0SEC's refused attempt stays refused; S0SEC counts from now on.
+    expect(l.state.requirements[0]).toMatchObject({ approvedBy: ['slack:U0BOTH'], escalated: true });
+    expect(applyDecision(l, submission('slack:U0SEC', ['S0SEC']), '2030-01-01T00:00:04Z')).toBeUndefined();
+    expect(l.state.requirements[0]?.approvedBy).toEqual(['slack:U0BOTH', 'slack:U0SEC']);
+    expect(l.state.refused.map((r) => r.refusal)).toEqual(['not_an_approver']);
+  });
+
+  it('when an attested user group is eligible for one requirement and the escalation target of another, then it counts for the second once escalated, as a person listed in both would', () => {
+    const ops: ApprovalRequirement = {
+      ruleId: 'ops-review',
+      group: 'ops',
+      quorum: 1,
+      members: ['dana'],
+      escalationMembers: [],
+      usergroups: ['S0SEC'],
+      expireAfterMs: 60_000,
+    };
+    const l = createLifecycle(requestInput([{ ...finance, escalationMembers: ['erin', 'dana'] }, ops]));
+    expect(applyDecision(l, submission('slack:U0SEC', ['S0SEC']), '2030-01-01T00:00:01Z')).toBeUndefined();
+    expect(applyDecision(l, submission('dana'), '2030-01-01T00:00:02Z')).toBeUndefined();
+    expect(l.state.requirements.map((r) => r.approvedBy)).toEqual([[], ['slack:U0SEC', 'dana']]);
+    applyEscalation(l, '2030-01-01T00:00:03Z', 'large-refunds', 'finance', 'security');
+    expect(l.state.requirements.map((r) => r.approvedBy)).toEqual([
+      ['slack:U0SEC', 'dana'],
+      ['slack:U0SEC', 'dana'],
+    ]);
+  });
 });
+
+function requestInput(approvals: ApprovalRequirement[]): ActionRequestInput {
+  return {
+    requestId: 'req_0123456789abcdef0123456789abcdef',
+    agent: { id: 'support-bot', owner: 'carol' },
+    action: 'payments.refund',
+    risk: 'high',
+    params: {},
+    paramsHash: HASH,
+    reason: 'test',
+    submittedAt: '2030-01-01T00:00:00Z',
+    decision: {
+      effect: 'require_approval',
+      evaluatedEffect: 'require_approval',
+      mode: 'enforce',
+      rules: approvals.map((a) => a.ruleId),
+      policyVersion: 'v1',
+      approvals,
+    },
+    excludedApprovers: ['carol'],
+    connector: { name: 'billing', type: 'http', taskQueue: 'q', timeoutMs: 1000 },
+  };
+}

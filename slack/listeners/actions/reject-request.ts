@@ -1,8 +1,8 @@
 // Reject button: opens the modal that asks for a reason. The decision itself happens when the modal is submitted.
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { ActionRequestState } from '../../../src/contracts/types';
 import { buildRejectModal } from '../../blocks/reject-modal';
 import { parseButtonValue } from '../../payloads';
+import type { RequestFacts } from '../../request-facts';
 import type { ListenerDeps } from '../deps';
 
 /** How long the modal waits for the request's name; the trigger id expires 3 s after the click. */
@@ -23,7 +23,7 @@ export function rejectRequest(deps: ListenerDeps) {
       return;
     }
     const channel = body.container.type === 'view' ? undefined : body.channel?.id;
-    const state = await stateWithin(deps, value.r, STATE_WAIT_MS);
+    const facts = await factsWithin(deps, value.r, STATE_WAIT_MS);
     await client.views.open({
       trigger_id: body.trigger_id,
       view: buildRejectModal(
@@ -33,19 +33,20 @@ export function rejectRequest(deps: ListenerDeps) {
           ...(channel ? { c: channel } : {}),
           ...(body.message?.ts ? { t: body.message.ts } : {}),
         },
-        state,
+        facts,
       ),
     });
   };
 }
 
-async function stateWithin(deps: ListenerDeps, requestId: string, ms: number): Promise<ActionRequestState | undefined> {
+/** The request's action and agent (fixed facts: from this process's cache or the start memo, no worker needed). */
+async function factsWithin(deps: ListenerDeps, requestId: string, ms: number): Promise<RequestFacts | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), ms);
   });
   try {
-    return await Promise.race([deps.gateway.state(requestId), timeout]);
+    return await Promise.race([deps.gateway.facts(requestId), timeout]);
   } catch (err) {
     // The modal still opens without the request's name; the decision is checked on submission.
     deps.logger.debug(
