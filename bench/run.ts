@@ -304,9 +304,15 @@ if (wanted('B4')) {
       `${value.parked} parked through POST /v1/action-requests (example config, large refund, 8 in flight); the compiled countersign dev in a child process of its own: API, request service, control and connector workers, default workers.maxCachedWorkflows, payloads sealed; one round`,
       `memory from the process's /metrics (no forced GC); disk: the dev server's SQLite file after a WAL checkpoint (WAL before it ${fmt(value.walBeforeCheckpointMb, 1)} MB, ${value.freelistPagesAfter} free pages after)`,
       `disk per parked request by table/index: ${value.diskByObject
-        .slice(0, 8)
+        .slice(0, 6)
         .map((o) => `${o.name} ${kb(o.bytesPerRequest)} KB`)
-        .join(', ')}`,
+        .join(', ')}, ${value.diskByObject.length - 6} more ${kb(
+        value.diskByObject.slice(6).reduce((sum, o) => sum + o.bytesPerRequest, 0),
+      )} KB (of which executions_visibility's indexes ${kb(
+        value.diskByObject
+          .filter((o) => /^by_|^sqlite_autoindex_executions_visibility/.test(o.name))
+          .reduce((sum, o) => sum + o.bytesPerRequest, 0),
+      )} KB)`,
       `one parked history: ${value.historyEvents} events, ${kb(value.historyBytes)} KB encoded, ${kb(value.historyPayloadBytes)} KB of payloads; by kind: ${value.historyKinds
         .map((k) => `${k.type}${k.count > 1 ? ` ×${k.count}` : ''} ${k.bytes} B`)
         .join(', ')}`,
