@@ -40,6 +40,8 @@ export default tseslint.config(
       ],
     },
   },
+  // Plain-JavaScript scripts that run before any build (the prestart stale check): linted without type information.
+  { files: ['scripts/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'src/cli/**/*.ts', 'examples/**/*.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },

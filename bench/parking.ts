@@ -1,142 +1,95 @@
-// B4: requests parked awaiting approval, at volume: the process's resident memory (API service and control worker in
-// one process), the dev server's database per parked request, what one parked request's history holds, and whether
-// submit latency drifts as the parked set grows (the last 100 against the first 100). Payloads are sealed by the
-// codec, as the product runs by default.
+// B4: requests parked awaiting approval, at volume, in the product's own process: a fresh child process running the
+// compiled `countersign dev` (HTTP API, request service, control and connector workers in one process, the config's
+// default `workers.maxCachedWorkflows`, payloads sealed by dev mode's codec) on a data directory of its own, with its
+// embedded Temporal dev server, as `npm start` runs it. The example config's large refund parks for two approvers.
+// Measured: the dev-mode process's resident memory and heap (its /metrics) before and after, the dev server's SQLite
+// file per parked request (WAL checkpointed first, so the figure is the database's, not the log's) split by table and
+// index, one parked history's events by kind, and whether submit latency drifts as the parked set grows.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import proto, { type temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { createConfigAgentDirectory, type AgentRecord } from '../src/agents';
-import { ActionCatalog } from '../src/catalog';
-import { createLogger } from '../src/logger';
-import { createLogNotifier } from '../src/notifier';
-import { PolicyEngine } from '../src/policy/engine';
-import { createRequestService } from '../src/requests';
 import { connectTemporal } from '../src/temporal/adapter';
-import { createDataConverter, EncryptionCodec } from '../src/temporal/codec';
-import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
-import { createMasterKeyring, generateMasterKey, parseMasterKey } from '../src/vault';
-import { testConfig } from '../test/support/config';
-import { startLocalTemporal } from '../test/support/local-temporal';
-import { benchBundle } from './baselines';
+import { startDevMode } from './dev-mode';
 import { pool, quantile } from './stats';
+
+/** The example config's demo agent key (examples/countersign.yaml; dev only). */
+const DEMO_KEY = 'cs_demo_support_bot_key';
+
+export interface HistoryEventKind {
+  type: string;
+  count: number;
+  /** Encoded size of these events in the history (protobuf), payloads included. */
+  bytes: number;
+  /** Of which payload data (sealed as stored). */
+  payloadBytes: number;
+}
 
 export interface ParkingFigures {
   parked: number;
   rssBeforeMb: number;
   rssAfterMb: number;
+  rssPerRequestKb: number;
+  heapBeforeMb: number;
   heapAfterMb: number;
   diskPerRequestKb: number;
+  /** Bytes per parked request by table or index (SQLite dbstat), largest first. */
+  diskByObject: { name: string; bytesPerRequest: number }[];
+  /** The WAL's size just before the checkpoint that precedes the after-measure. */
+  walBeforeCheckpointMb: number;
+  freelistPagesAfter: number;
   historyEvents: number;
+  historyBytes: number;
   historyPayloadBytes: number;
+  historyKinds: HistoryEventKind[];
   firstSubmitP50ms: number;
   lastSubmitP50ms: number;
   firstSubmitP99ms: number;
   lastSubmitP99ms: number;
 }
 
-/** Runs B4 on a dev server of its own (its SQLite file is what is measured). */
-export async function runParkingBench(options: { parked: number; concurrency: number }): Promise<ParkingFigures> {
-  const dir = mkdtempSync(join(tmpdir(), 'countersign-b4-'));
-  const dbFile = join(dir, 'temporal.db');
-  const env = await startLocalTemporal({ dbFilename: dbFile });
-  const logger = createLogger({ level: 'silent' });
-  const config = testConfig({ targetHost: '127.0.0.1:9' });
-  const taskQueues = prefixedTaskQueues(`b4-${randomUUID().slice(0, 8)}`);
-  const agents = createConfigAgentDirectory(config);
-  const dataConverter = createDataConverter(
-    new EncryptionCodec(createMasterKeyring(parseMasterKey(generateMasterKey(), 'bench master key'))),
-  );
-  const connection = await connectTemporal({ address: env.address });
-  const client = new Client({ connection, namespace: 'default', dataConverter });
-  const native = await NativeConnection.connect({ address: env.address });
-  const service = createRequestService({
-    client,
-    config,
-    catalog: ActionCatalog.compile(config),
-    policy: PolicyEngine.compile(config),
-    taskQueues,
-    logger,
-  });
-  const workers = await createWorkers({
-    connection: native,
-    namespace: 'default',
-    taskQueues,
-    config,
-    control: true,
-    connectors: [],
-    activityDeps: { logger, agents, notifier: createLogNotifier(logger) },
-    workflowBundle: await benchBundle('governed'),
-    dataConverter,
-  });
-  const running = workers.map((w) => w.run());
-  const count = async () =>
-    (await client.workflow.count(`TaskQueue = '${taskQueues.control}' AND CsStatus = 'pending_approval'`)).count;
-  const diskBytes = () =>
-    [dbFile, `${dbFile}-wal`, `${dbFile}-shm`].reduce((sum, f) => sum + (existsSync(f) ? statSync(f).size : 0), 0);
+/** The process's resident set and V8 heap in use, read from its /metrics (prom-client's default metrics). */
+async function processMemory(apiUrl: string): Promise<{ rss: number; heap: number }> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const read = (name: string) => {
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text);
+    if (!match?.[1]) throw new Error(`/metrics has no ${name}`);
+    return Number(match[1]);
+  };
+  return { rss: read('process_resident_memory_bytes'), heap: read('nodejs_heap_size_used_bytes') };
+}
+
+/** The database after a WAL checkpoint: its size, free pages and bytes per table/index (the server keeps running). */
+function databaseSize(file: string): {
+  bytes: number;
+  walBytes: number;
+  freelist: number;
+  byObject: Map<string, number>;
+} {
+  const walBytes = existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0;
+  const db = new Database(file, { fileMustExist: true });
   try {
-    const agent = (await agents.get('support-bot')) as AgentRecord;
-    const submit = (i: number) =>
-      service.submit(
-        agent,
-        {
-          action: 'payments.refund',
-          params: { paymentId: `pay_b4${String(i).padStart(6, '0')}`, amount: 5000, currency: 'EUR' },
-          reason: 'parked for B4',
-        },
-        randomUUID(),
-      );
-    // A few to warm the bundle and the connections, not counted.
-    for (let i = 0; i < 5; i++) await submit(999_990 + i);
-    while ((await count()) < 5) await sleep(100);
-    gc();
-    const rssBefore = process.memoryUsage().rss;
-    const diskBefore = diskBytes();
-    const latencies = new Array<number>(options.parked);
-    let firstId = '';
-    await pool(
-      Array.from({ length: options.parked }, (_, i) => i),
-      options.concurrency,
-      async (i) => {
-        const t = performance.now();
-        const { state } = await submit(i);
-        latencies[i] = performance.now() - t;
-        if (i === 0) firstId = state.requestId;
-      },
-    );
-    while ((await count()) < options.parked + 5) await sleep(250);
-    gc();
-    const memory = process.memoryUsage();
-    const diskAfter = diskBytes();
-    const events = (await client.workflow.getHandle(firstId).fetchHistory()).events ?? [];
-    const first = latencies.slice(0, 100);
-    const last = latencies.slice(-100);
-    return {
-      parked: options.parked,
-      rssBeforeMb: rssBefore / 2 ** 20,
-      rssAfterMb: memory.rss / 2 ** 20,
-      heapAfterMb: memory.heapUsed / 2 ** 20,
-      diskPerRequestKb: (diskAfter - diskBefore) / options.parked / 1024,
-      historyEvents: events.length,
-      historyPayloadBytes: payloadBytes(events),
-      firstSubmitP50ms: quantile(first, 0.5),
-      lastSubmitP50ms: quantile(last, 0.5),
-      firstSubmitP99ms: quantile(first, 0.99),
-      lastSubmitP99ms: quantile(last, 0.99),
-    };
+    db.pragma('busy_timeout = 10000');
+    // TRUNCATE waits for the server's writers and readers; PASSIVE at least folds in what it can.
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (result?.busy) db.pragma('wal_checkpoint(PASSIVE)');
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const freelist = db.pragma('freelist_count', { simple: true }) as number;
+    const rows = db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as {
+      name: string;
+      bytes: number;
+    }[];
+    return { bytes: pageSize * pages, walBytes, freelist, byObject: new Map(rows.map((r) => [r.name, r.bytes])) };
   } finally {
-    for (const w of workers) w.shutdown();
-    await Promise.allSettled(running);
-    await native.close();
-    await connection.close();
-    await env.teardown();
-    rmSync(dir, { recursive: true, force: true });
+    db.close();
   }
 }
 
-/** Bytes of every payload's data in a history (sealed payloads as stored). */
+/** Payload data bytes anywhere in a message (sealed payloads as stored). */
 function payloadBytes(value: unknown): number {
   if (value instanceof Uint8Array) return value.byteLength;
   if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + payloadBytes(v), 0);
@@ -146,9 +99,114 @@ function payloadBytes(value: unknown): number {
   return 0;
 }
 
-/** A full collection when the process runs with --expose-gc, so resident memory is measured after garbage. */
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
+/** One history's events grouped by kind, in order of first appearance. */
+export function historyKinds(events: temporal.api.history.v1.IHistoryEvent[]): HistoryEventKind[] {
+  const kinds = new Map<string, HistoryEventKind>();
+  for (const event of events) {
+    const type = proto.temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType);
+    const kind = kinds.get(type) ?? { type: type.replace(/^EVENT_TYPE_/, ''), count: 0, bytes: 0, payloadBytes: 0 };
+    kind.count += 1;
+    kind.bytes += proto.temporal.api.history.v1.HistoryEvent.encode(event).finish().byteLength;
+    kind.payloadBytes += payloadBytes(event);
+    kinds.set(type, kind);
+  }
+  return [...kinds.values()];
+}
+
+/** Runs B4: parks `parked` requests in a fresh dev-mode process and measures it. */
+export async function runParkingBench(options: { parked: number; concurrency: number }): Promise<ParkingFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-b4-'));
+  const dbFile = join(dataDir, 'temporal.sqlite');
+  // The default per-agent rate would refuse a bench's burst; nothing else is changed.
+  const dev = await startDevMode({ command: 'dev', dataDir, env: { COUNTERSIGN_RATE_LIMIT: '100000/s' } });
+  const connection = await connectTemporal({ address: dev.temporalAddress });
+  // No codec: the history is read as stored, sealed payloads included.
+  const client = new Client({ connection, namespace: 'default' });
+  const count = async () => (await client.workflow.count(`CsStatus = 'pending_approval'`)).count;
+  const submit = async (i: number): Promise<string> => {
+    const response = await fetch(`${dev.apiUrl}/v1/action-requests`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${DEMO_KEY}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': randomUUID(),
+      },
+      body: JSON.stringify({
+        action: 'payments.refund',
+        params: { paymentId: `pay_b4${String(i).padStart(8, '0')}`, amount: 2500, currency: 'USD' },
+        reason: 'Service outage credit for enterprise customer',
+      }),
+    });
+    const body = (await response.json()) as { id?: string; status?: string };
+    if (response.status >= 300 || body.status !== 'pending_approval' || !body.id) {
+      throw new Error(`submit ${i} answered ${response.status}: ${JSON.stringify(body)}`);
+    }
+    return body.id;
+  };
+  const waitForParked = async (n: number) => {
+    while ((await count()) < n) await sleep(250);
+  };
+  try {
+    // A few to warm the process (workflow bundle, connections, JIT), not counted.
+    for (let i = 0; i < 5; i++) await submit(99_999_990 + i);
+    await waitForParked(5);
+    await sleep(2000);
+    const before = await processMemory(dev.apiUrl);
+    const diskBefore = databaseSize(dbFile);
+    const latencies = new Array<number>(options.parked);
+    let firstId = '';
+    await pool(
+      Array.from({ length: options.parked }, (_, i) => i),
+      options.concurrency,
+      async (i) => {
+        const t = performance.now();
+        const id = await submit(i);
+        latencies[i] = performance.now() - t;
+        if (i === 0) firstId = id;
+      },
+    );
+    await waitForParked(options.parked + 5);
+    // Let the last workflow tasks and timers settle before reading memory.
+    await sleep(5000);
+    const after = await processMemory(dev.apiUrl);
+    const diskAfter = databaseSize(dbFile);
+    const events = (await client.workflow.getHandle(firstId).fetchHistory()).events ?? [];
+    const kinds = historyKinds(events);
+    const first = latencies.slice(0, 100);
+    const last = latencies.slice(-100);
+    const perRequest = (bytes: number) => bytes / options.parked;
+    const names = new Set([...diskBefore.byObject.keys(), ...diskAfter.byObject.keys()]);
+    return {
+      parked: options.parked,
+      rssBeforeMb: before.rss / 2 ** 20,
+      rssAfterMb: after.rss / 2 ** 20,
+      rssPerRequestKb: perRequest(after.rss - before.rss) / 1024,
+      heapBeforeMb: before.heap / 2 ** 20,
+      heapAfterMb: after.heap / 2 ** 20,
+      diskPerRequestKb: perRequest(diskAfter.bytes - diskBefore.bytes) / 1024,
+      diskByObject: [...names]
+        .map((name) => ({
+          name,
+          bytesPerRequest: perRequest((diskAfter.byObject.get(name) ?? 0) - (diskBefore.byObject.get(name) ?? 0)),
+        }))
+        .filter((o) => o.bytesPerRequest > 0)
+        .sort((a, b) => b.bytesPerRequest - a.bytesPerRequest),
+      walBeforeCheckpointMb: diskAfter.walBytes / 2 ** 20,
+      freelistPagesAfter: diskAfter.freelist,
+      historyEvents: events.length,
+      historyBytes: kinds.reduce((sum, k) => sum + k.bytes, 0),
+      historyPayloadBytes: kinds.reduce((sum, k) => sum + k.payloadBytes, 0),
+      historyKinds: kinds,
+      firstSubmitP50ms: quantile(first, 0.5),
+      lastSubmitP50ms: quantile(last, 0.5),
+      firstSubmitP99ms: quantile(first, 0.99),
+      lastSubmitP99ms: quantile(last, 0.99),
+    };
+  } finally {
+    await connection.close();
+    await dev.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,7 +2,7 @@
 // hand-built baseline (what a team would write instead) and bare Temporal (the floor), in rounds that alternate between
 // them; each figure reports its median and spread over the rounds and the 1-minute load average around it.
 // Flags: `--quick` (fewer samples), `--json [path]` (machine-readable results, default bench/results/latest.json),
-// `--only B1,B3,…` (run only those figures' benchmarks).
+// `--only B1,B3,…` (run only those figures' benchmarks), `--parked N` (B4's parked count; default 10,000, quick 2,000).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -11,6 +11,7 @@ import { createLogger } from '../src/logger';
 import { installTemporalRuntime } from '../src/temporal/runtime';
 import { startLocalTemporal } from '../test/support/local-temporal';
 import { runCliBench } from './cli';
+import { runColdStartBench } from './cold-start';
 import { runIdentityBench } from './identity';
 import { runKillSwitchBench } from './kill-switch';
 import { runParkingBench } from './parking';
@@ -292,13 +293,29 @@ if (needsServer) {
 }
 
 if (wanted('B4')) {
-  const { value, load } = await measured(() => runParkingBench({ parked: quick ? 2_000 : 10_000, concurrency: 8 }));
+  const parkedAt = args.indexOf('--parked');
+  const parked = parkedAt >= 0 ? Number(args[parkedAt + 1]) : quick ? 2_000 : 10_000;
+  const { value, load } = await measured(() => runParkingBench({ parked, concurrency: 8 }));
+  const kb = (bytes: number) => fmt(bytes / 1024, 1);
   report({
     id: 'B4',
-    title: 'requests parked awaiting approval',
+    title: 'requests parked awaiting approval (a fresh `countersign dev` process)',
     notes: [
-      `${value.parked} parked, payloads sealed, API service and control worker in one process; one round`,
-      `one parked history: ${value.historyEvents} events, ${fmt(value.historyPayloadBytes / 1024, 1)} KB of payloads`,
+      `${value.parked} parked through POST /v1/action-requests (example config, large refund, 8 in flight); the compiled countersign dev in a child process of its own: API, request service, control and connector workers, default workers.maxCachedWorkflows, payloads sealed; one round`,
+      `memory from the process's /metrics (no forced GC); disk: the dev server's SQLite file after a WAL checkpoint (WAL before it ${fmt(value.walBeforeCheckpointMb, 1)} MB, ${value.freelistPagesAfter} free pages after)`,
+      `disk per parked request by table/index: ${value.diskByObject
+        .slice(0, 6)
+        .map((o) => `${o.name} ${kb(o.bytesPerRequest)} KB`)
+        .join(', ')}, ${value.diskByObject.length - 6} more ${kb(
+        value.diskByObject.slice(6).reduce((sum, o) => sum + o.bytesPerRequest, 0),
+      )} KB (of which executions_visibility's indexes ${kb(
+        value.diskByObject
+          .filter((o) => /^by_|^sqlite_autoindex_executions_visibility/.test(o.name))
+          .reduce((sum, o) => sum + o.bytesPerRequest, 0),
+      )} KB)`,
+      `one parked history: ${value.historyEvents} events, ${kb(value.historyBytes)} KB encoded, ${kb(value.historyPayloadBytes)} KB of payloads; by kind: ${value.historyKinds
+        .map((k) => `${k.type}${k.count > 1 ? ` ×${k.count}` : ''} ${k.bytes} B`)
+        .join(', ')}`,
       `submit p50 first 100 → last 100: ${fmt(value.firstSubmitP50ms, 1)} → ${fmt(value.lastSubmitP50ms, 1)} ms, p99 ${fmt(value.firstSubmitP99ms, 1)} → ${fmt(value.lastSubmitP99ms, 1)} ms`,
     ],
     load,
@@ -309,12 +326,65 @@ if (wanted('B4')) {
         goal: { op: '<=', value: 250 },
         bar: { op: '<=', value: 400 },
       }),
+      metric('RSS growth per parked request', 'KB', 'measure', [value.rssPerRequestKb], { digits: 1 }),
+      metric('heap before', 'MB', 'measure', [value.heapBeforeMb], { digits: 0 }),
       metric('heap parked', 'MB', 'measure', [value.heapAfterMb], { digits: 0 }),
       metric('dev-server database per parked request', 'KB', 'measure', [value.diskPerRequestKb], {
         digits: 1,
         goal: { op: '<=', value: 10 },
         bar: { op: '<=', value: 15 },
       }),
+      metric('one parked history, events', '', 'measure', [value.historyEvents], { digits: 0 }),
+      metric('one parked history, payload bytes', 'B', 'measure', [value.historyPayloadBytes], { digits: 0 }),
+    ],
+  });
+}
+
+if (wanted('B7')) {
+  const rounds = Math.max(3, quick ? 3 : ROUNDS);
+  const { value, load } = await measured(() => runColdStartBench({ rounds }));
+  report({
+    id: 'B7',
+    title: 'dev mode cold start, `npm start` → GET /readyz 200',
+    notes: [
+      `Temporal CLI cached, dist/ built (one uncounted warm-up start); each start on its own ports, stopped with SIGINT; ${value.rounds} rounds`,
+      'fresh: a new data directory (dev server database, search attributes, master key, operator tokens made); kept: the same directory started again',
+      'countersign dev: the compiled CLI spawned directly, without npm and the prestart stale check',
+    ],
+    load,
+    metrics: [
+      metric(
+        'npm start, fresh data directory',
+        's',
+        'measure',
+        value.freshMs.map((ms) => ms / 1000),
+        {
+          goal: { op: '<=', value: 3 },
+          bar: { op: '<=', value: 4 },
+        },
+      ),
+      metric(
+        'npm start, data directory kept',
+        's',
+        'measure',
+        value.keptMs.map((ms) => ms / 1000),
+        {
+          goal: { op: '<=', value: 3 },
+          bar: { op: '<=', value: 4 },
+        },
+      ),
+      metric(
+        'countersign dev, fresh',
+        's',
+        'measure',
+        value.devFreshMs.map((ms) => ms / 1000),
+      ),
+      metric(
+        'countersign dev, kept',
+        's',
+        'measure',
+        value.devKeptMs.map((ms) => ms / 1000),
+      ),
     ],
   });
 }

@@ -9,10 +9,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createLogger, type Logger } from '../src/logger';
+import { BILLING_DEFAULT_PORT } from '../src/app/dev-config';
 import { createReceiptCheck, type ReceiptCheckOptions } from './receipt-check';
 
 /** The port the example config's billing URLs name (127.0.0.1:8090); COUNTERSIGN_BILLING_PORT moves it in dev. */
-export const BILLING_DEFAULT_PORT = 8090;
+export { BILLING_DEFAULT_PORT };
 
 /** The environment variable the example config names as the billing connector's credential. */
 export const BILLING_TOKEN_VARIABLE = 'BILLING_API_TOKEN';

@@ -1,13 +1,17 @@
 // `npm run build`: compiles the Node-side code to dist/ with esbuild (one ESM bundle per entry point, shared chunks,
 // dependencies left in node_modules, source maps) and bundles the workflow code once into dist/workflow-bundle.js,
-// which workers load instead of bundling the sources at every start. `--if-stale` (what `npm start` runs first)
-// skips the build when dist/ is newer than every source file. Test global setup calls buildDist() itself.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// which workers load instead of bundling the sources at every start. `--if-stale` skips the build when dist/ is newer
+// than every source file (`npm start` checks that without tsx: scripts/build-if-stale.mjs). Test global setup calls
+// buildDist() itself.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { build } from 'esbuild';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../src/temporal/worker';
+import { distIsStale, STAMP, WORKFLOW_BUNDLE } from './build-if-stale.mjs';
+
+export { distIsStale, WORKFLOW_BUNDLE };
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DIST = join(ROOT, 'dist');
@@ -16,9 +20,6 @@ export const ENTRY_POINTS = {
   cli: 'src/cli/main.ts',
   'billing-service': 'examples/run-billing-service.ts',
 } as const;
-export const WORKFLOW_BUNDLE = join(DIST, 'workflow-bundle.js');
-const STAMP = join(DIST, 'build.json');
-const SOURCES = ['src', 'workflows', 'activities', 'slack', 'examples', 'package.json', 'package-lock.json'];
 
 const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
 function noop(): void {}
@@ -50,18 +51,6 @@ export async function buildDist(): Promise<number> {
   ]);
   writeFileSync(STAMP, `${JSON.stringify({ builtAt: new Date().toISOString() })}\n`);
   return Date.now() - started;
-}
-
-/** True when dist/ is missing or older than a source file. */
-export function distIsStale(): boolean {
-  if (!existsSync(STAMP) || !existsSync(WORKFLOW_BUNDLE)) return true;
-  const built = statSync(STAMP).mtimeMs;
-  const newer = (path: string): boolean => {
-    const stat = statSync(path);
-    if (!stat.isDirectory()) return stat.mtimeMs > built;
-    return readdirSync(path).some((name) => name !== 'node_modules' && newer(join(path, name)));
-  };
-  return SOURCES.some((s) => existsSync(join(ROOT, s)) && newer(join(ROOT, s)));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

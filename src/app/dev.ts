@@ -4,34 +4,40 @@
 import { EXAMPLE_CONFIG_PATH } from '../config/load';
 import { readEnvironmentVariable, type Settings } from '../config/settings';
 import type { Logger } from '../logger';
-import {
-  BILLING_DEFAULT_PORT,
-  BILLING_TOKEN_VARIABLE,
-  startBillingService,
-  type BillingService,
-} from '../../examples/billing-service';
+import { BILLING_TOKEN_VARIABLE, startBillingService, type BillingService } from '../../examples/billing-service';
 import { createApiStack, startApi } from './api';
 import { devBanner } from './banner';
 import { loadCore, type Core } from './core';
+import { billingStandInHost, BILLING_DEFAULT_PORT, devConfigTransform } from './dev-config';
 import { devOperatorTokensDir, ensureDevOperators } from './dev-identity';
 import { generateToken } from './dev-secrets';
 import { openIdentityRuntime } from './identity';
 import { runShutdown, waitForStopSignal, type ShutdownStep } from './lifecycle';
 import { temporalSdkMetricsSource } from './metrics-server';
-import { connectTemporal, requireNative, startOrConnectTemporal } from './temporal';
+import { connectTemporal, requireNative } from './temporal';
+import { startOrConnectTemporal, type TemporalEndpoint } from './temporal-endpoint';
 import { startProcessTracing } from './tracing';
 import { createOverlayCredentialResolver, startWorkers } from './workers';
 
 export interface DevOptions {
   settings: Settings;
-  core: Core;
   logger: Logger;
+  /**
+   * The config, loaded with devConfigTransform (the CLI does): calls to the billing stand-in already name its port.
+   * A core loaded without it is loaded again here when the stand-in moves.
+   */
+  core: Core;
   /** Progress for a person watching start-up (resolving or building the Temporal CLI, say). */
   progress: (message: string) => void;
   /** Where the banner goes. */
   print: (text: string) => void;
   /** Resolves when the process should stop; Ctrl-C / SIGTERM by default. */
   stopSignal?: Promise<unknown>;
+  /**
+   * The Temporal endpoint, already starting (the CLI spawns the dev server before it loads this module); started here
+   * when absent. runDev owns it either way: it stops it on shutdown or when start-up fails.
+   */
+  temporal?: Promise<TemporalEndpoint>;
 }
 
 const BILLING_HOST = `127.0.0.1:${BILLING_DEFAULT_PORT}`;
@@ -40,25 +46,45 @@ const BILLING_HOST = `127.0.0.1:${BILLING_DEFAULT_PORT}`;
 export async function runDev(options: DevOptions): Promise<boolean> {
   const { settings, logger, progress } = options;
   const billingPort = settings.COUNTERSIGN_BILLING_PORT;
-  const withStandIn = usesBillingStandIn(options.core);
+  const transform = devConfigTransform(settings);
   // A second instance on the same machine moves the stand-in; the config's calls to it follow.
   const core =
-    billingPort !== BILLING_DEFAULT_PORT && withStandIn
-      ? loadCore(settings, options.core.configPath, (text) => text.replaceAll(BILLING_HOST, `127.0.0.1:${billingPort}`))
+    transform && usesBillingStandIn(options.core, BILLING_HOST)
+      ? loadCore(settings, options.core.configPath, transform)
       : options.core;
+  const withStandIn = usesBillingStandIn(core, billingStandInHost(settings));
   const stopSignal = options.stopSignal ?? waitForStopSignal();
   // Steps are pushed as things start and run in reverse, so a failure half-way still stops what did start.
   const steps: ShutdownStep[] = [];
   const shutdown = () => runShutdown([...steps].reverse(), logger);
 
+  const starting = options.temporal ?? startOrConnectTemporal(settings, logger, progress);
   try {
-    const tracing = await startProcessTracing(settings, 'dev', logger, steps);
-    const temporal = await startOrConnectTemporal(settings, logger, progress);
-    steps.push({ name: 'temporal dev server', run: () => temporal.stop() });
-
-    // The registry, vault and receipt key; dev mode makes up the master key and gives every person an operator token.
-    const runtime = await openIdentityRuntime({ settings, core, logger, devMode: true });
-    steps.push({ name: 'identity database', run: () => runtime.close() });
+    const tracing = await startProcessTracing(settings, 'dev', logger, steps).catch(async (err: unknown) => {
+      await starting.then(
+        (endpoint) => endpoint.stop(),
+        () => undefined,
+      );
+      throw err;
+    });
+    // The registry, vault and receipt key (dev mode makes up the master key) open while the dev server comes up.
+    const [temporalStarted, runtimeOpened] = await Promise.allSettled([
+      starting,
+      openIdentityRuntime({ settings, core, logger, devMode: true }),
+    ]);
+    if (temporalStarted.status === 'fulfilled') {
+      const endpoint = temporalStarted.value;
+      steps.push({ name: 'temporal dev server', run: () => endpoint.stop() });
+    }
+    if (runtimeOpened.status === 'fulfilled') {
+      const opened = runtimeOpened.value;
+      steps.push({ name: 'identity database', run: () => opened.close() });
+    }
+    if (temporalStarted.status === 'rejected') throw temporalStarted.reason;
+    if (runtimeOpened.status === 'rejected') throw runtimeOpened.reason;
+    const temporal = temporalStarted.value;
+    const runtime = runtimeOpened.value;
+    // Every person gets an operator token.
     await ensureDevOperators(runtime.identity, core.config, settings.COUNTERSIGN_DATA_DIR, logger);
 
     let billing: BillingService | undefined;
@@ -170,7 +196,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
   return shutdown();
 }
 
-/** True when a connector of the config calls the example billing stand-in's loopback address. */
-function usesBillingStandIn(core: Core): boolean {
-  return Object.values(core.config.connectors).some((c) => c.allowedHosts.includes(BILLING_HOST));
+/** True when a connector of the config calls the example billing stand-in at `host`. */
+function usesBillingStandIn(core: Core, host: string): boolean {
+  return Object.values(core.config.connectors).some((c) => c.allowedHosts.includes(host));
 }

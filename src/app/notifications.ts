@@ -3,7 +3,7 @@
 // here; both processes call createNotifications and take the half they need.
 import type { Client } from '../temporal/adapter';
 import type { RequestHandler } from 'express';
-import { createSlackApp, createSlackWorkerNotifier, slackSettings, type SlackSharedState } from '../../slack/app';
+import type { SlackSharedState } from '../../slack/app';
 import type { CountersignConfig } from '../config/schema';
 import type { Settings } from '../config/settings';
 import type { Logger } from '../logger';
@@ -38,6 +38,11 @@ export interface Notifications {
 
 /** Builds the notifier and, with Slack configured, its HTTP handler; without Slack, approvals go through API and CLI. */
 export async function createNotifications(deps: NotificationsDeps): Promise<Notifications> {
+  // Without a bot token there is no Slack (slackSettings says the same), and Bolt is not even loaded: it costs start-up.
+  if (!deps.settings.SLACK_BOT_TOKEN) {
+    return { notifier: createLogNotifier(deps.logger), channel: 'log', close: () => Promise.resolve() };
+  }
+  const { createSlackApp, createSlackWorkerNotifier, slackSettings } = await import('../../slack/app');
   const slack = slackSettings(deps.settings);
   if (!slack) {
     return { notifier: createLogNotifier(deps.logger), channel: 'log', close: () => Promise.resolve() };

@@ -5,6 +5,7 @@
 import { Command, Option } from 'commander';
 import type { Core } from '../app/core';
 import { packageVersion } from '../build-info';
+import type * as DevModule from '../app/dev';
 import type * as SettingsModule from '../config/settings';
 import type { Settings } from '../config/settings';
 import { REQUEST_STATUSES } from '../contracts/types';
@@ -60,9 +61,9 @@ export function buildProgram(io: CliIo = processIo): { command: Command; exitCod
       settingsModule ??= await import('../config/settings');
     });
 
-  const core = async (): Promise<Core> => {
+  const core = async (transform?: (text: string) => string): Promise<Core> => {
     const { loadCore } = await import('../app/core');
-    return loadCore(getSettings(), program.opts<{ config?: string }>().config);
+    return loadCore(getSettings(), program.opts<{ config?: string }>().config, transform);
   };
   const logger = async (stream?: NodeJS.WritableStream): Promise<Logger> => {
     const { createLogger } = await import('../logger');
@@ -76,16 +77,33 @@ export function buildProgram(io: CliIo = processIo): { command: Command; exitCod
     )
     .action(async () => {
       const s = getSettings();
-      const loaded = await core();
+      const { devConfigTransform } = await import('../app/dev-config');
+      const loaded = await core(devConfigTransform(s));
       const { createDevLogStream } = await import('../app/dev-log');
       const log = await logger(createDevLogStream());
-      const { runDev } = await import('../app/dev');
-      await withTemporalRuntime(log, s.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS);
+      const progress = (message: string) => io.err(message);
+      // The dev server boots in its own process while this one loads dev mode's modules (most of start-up).
+      const { startOrConnectTemporal } = await import('../app/temporal-endpoint');
+      const temporal = startOrConnectTemporal(s, log, progress);
+      // runDev takes it over; until then a failed start (a port in use) must not count as an unhandled rejection.
+      temporal.catch(() => undefined);
+      let runDev: typeof DevModule.runDev;
+      try {
+        ({ runDev } = await import('../app/dev'));
+        await withTemporalRuntime(log, s.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS);
+      } catch (err) {
+        await temporal.then(
+          (endpoint) => endpoint.stop(),
+          () => undefined,
+        );
+        throw err;
+      }
       const clean = await runDev({
         settings: s,
         core: loaded,
         logger: log,
-        progress: (message) => io.err(message),
+        temporal,
+        progress,
         print: (text) => io.out(text),
       });
       io.err(

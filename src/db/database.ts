@@ -4,7 +4,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { migrateToLatest } from './migrator';
 import { RetryingSqliteDialect, SQLITE_BUSY_TIMEOUT_MS } from './sqlite-dialect';
 
@@ -82,6 +81,8 @@ async function openPostgres(
   logger: Logger | undefined,
 ): Promise<DatabaseHandle> {
   if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+  // Loaded here: the SQLite default (dev mode, tests) never needs the driver, and it costs start-up time.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,

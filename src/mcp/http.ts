@@ -2,14 +2,21 @@
 // agent's access token, a missing or refused one gets 401 with a `WWW-Authenticate` challenge naming the RFC 9728
 // metadata, and /.well-known/oauth-protected-resource points clients at the authorization server's token endpoint.
 import { randomUUID } from 'node:crypto';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { AgentRecord } from '../agents';
 import { AppError } from '../errors';
 import type { Authenticator } from '../http/auth';
-import { createMcpServer, type McpToolDeps } from './tools';
+import type { McpToolDeps } from './tools';
+
+/** The MCP SDK and the tools, loaded by the first /mcp request (Node caches them): a tenth of the API's start-up. */
+const loadMcp = () =>
+  Promise.all([
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+    import('./tools'),
+  ]);
 
 export const MCP_PATH = '/mcp';
 export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
@@ -118,6 +125,7 @@ export function createMcpRouter(deps: McpHttpDeps): express.Router {
   router.post(MCP_PATH, authenticate, express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
     let session = sessionOf(req, res);
     if (!session) {
+      const [{ StreamableHTTPServerTransport }, { isInitializeRequest }, { createMcpServer }] = await loadMcp();
       if (!isInitializeRequest(req.body)) {
         throw new AppError('bad_request', 'send initialize first, or the Mcp-Session-Id of your session', {
           errors: [{ path: 'Mcp-Session-Id', message: 'required after initialize' }],

@@ -764,7 +764,21 @@ export type TemporalAdapter = ReturnType<typeof createTemporalAdapter>;
 export function startMemo(input: ActionRequestInput, extra: Record<string, unknown>): Record<string, unknown> {
   // groups: the approver groups it may wait for (ids only), for the pending-approvals-by-group gauge.
   const groups = [...new Set(input.decision.approvals.map((a) => a.group))];
-  return { ...extra, groups, request: initialState(input) };
+  return { ...extra, groups, request: memoRequest(initialState(input)) };
+}
+
+/**
+ * The state at submit as the memo keeps it, without the policy's evaluation record (`decision.signals` and
+ * `decision.inputs`, half the memo): the workflow's input in its history holds that record for evidence and
+ * `policy replay`, and no read without a worker shows it. The memo is stored three times (the start event, the
+ * execution's mutable state and visibility), so this is about 1.5 KB less database per request. Memos written before
+ * keep both fields; readers take either.
+ */
+export function memoRequest(state: ActionRequestState): ActionRequestState {
+  const decision = { ...state.decision };
+  delete decision.signals;
+  delete decision.inputs;
+  return { ...state, decision };
 }
 
 /**

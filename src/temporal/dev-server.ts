@@ -3,7 +3,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { temporalAnswers } from './adapter';
 import { childEnvironment } from '../config/settings';
 import { SEARCH_ATTRIBUTE_DECLARATIONS } from '../contracts/names';
 import type { Logger } from '../logger';
@@ -52,6 +51,8 @@ export function devServerArgs(options: Omit<DevServerOptions, 'cliPath' | 'logge
   return args;
 }
 
+const READY_PROBE_INTERVAL_MS = 50;
+
 /** Starts the dev server and resolves once its frontend answers. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   mkdirSync(options.dataDir, { recursive: true });
@@ -68,6 +69,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
+  // The probe needs the Temporal client, loaded only now: the server is already booting while the module loads.
+  const { temporalAnswers } = await import('./adapter');
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) {
@@ -81,7 +84,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         child.kill('SIGKILL');
         throw new Error(`the Temporal dev server did not answer on ${address} within 60 s`, { cause: err });
       }
-      await new Promise((r) => setTimeout(r, 300));
+      // The server answers about half a second after the spawn; a short interval does not add most of one to that.
+      await new Promise((r) => setTimeout(r, READY_PROBE_INTERVAL_MS));
     }
   }
   options.logger.debug({ address }, 'temporal dev server ready');

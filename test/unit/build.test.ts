@@ -53,7 +53,9 @@ describe('the compiled build', () => {
     expect(bin).toContain('../dist/cli.js');
     expect(bin).not.toMatch(/\btsx\b/);
     expect(pkg.scripts.start).toBe('node bin/countersign.js dev');
-    expect(pkg.scripts.prestart).toMatch(/scripts\/build\.ts --if-stale/);
+    // The stale check runs in plain node (no tsx unless dist/ needs building) and builds with scripts/build.ts.
+    expect(pkg.scripts.prestart).toBe('node scripts/build-if-stale.mjs');
+    expect(read('scripts/build-if-stale.mjs')).toMatch(/scripts', 'build\.ts'/);
     expect(pkg.scripts.build).toMatch(/scripts\/build\.ts$/);
     expect(pkg.dependencies.tsx).toBeUndefined();
     expect(pkg.devDependencies.tsx).toBeDefined();
