@@ -13,10 +13,12 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   sleep,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
@@ -44,8 +46,9 @@ import {
   decideUpdate,
   getStateQuery,
   submitDecisionSignal,
+  type RequestSinks,
 } from '../src/contracts/messages';
-import { SEARCH_ATTRIBUTES } from '../src/contracts/names';
+import { PROGRESS_MEMO_KEY, SEARCH_ATTRIBUTES } from '../src/contracts/names';
 import type {
   ActionRequestInput,
   ActionRequestState,
@@ -61,6 +64,7 @@ import { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 
 type ControlActivities = ReturnType<typeof createActivities>;
 type ConnectorActivities = ReturnType<typeof createConnectorActivities>;
+const { requests: requestSinks } = proxySinks<RequestSinks>();
 
 // The re-check reads local facts (registry, kill switch): a local activity, retried briefly; the workflow then retries
 // it with backoff for the request's re-check window before it fails closed.
@@ -88,6 +92,9 @@ const outcomeActivities = proxyLocalActivities<ControlActivities>({
 /** Runs one action request from policy decision to terminal state and returns the full record. */
 export async function actionRequestWorkflow(input: ActionRequestInput): Promise<ActionRequestState> {
   const startedMs = Date.now();
+  // Generation 2 on: every patch below is on from the start, and no marker records it.
+  const current = (input.generation ?? 1) >= 2;
+  const since = (patchId: string) => current || patched(patchId);
   const requirements = input.decision.approvals;
   const lc: Lifecycle = createLifecycle(input);
   const { state } = lc;
@@ -100,7 +107,15 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     const before = state.status;
     const refusal = applyDecision(lc, submission, now());
     if (refusal) log.warn('Decision refused', { requestId: input.requestId, approver: submission.approver, refusal });
-    if (state.status !== before) publishSearchAttributes();
+    if (!current) {
+      if (state.status !== before) publishSearchAttributes();
+    } else if (state.status === 'approved') {
+      // Execution begins in this same workflow task and publishes `executing` once: no `approved` upsert before it.
+    } else if (state.status !== before) {
+      publishSearchAttributes();
+    } else if (refusal === undefined) {
+      publishProgress();
+    }
     return refusal;
   };
   const onCancel = (cancel: CancelRequest) => {
@@ -134,7 +149,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   // The start already set every search attribute; only the UI details are new. Workflows started before 'lean-start'
   // upserted them again here (twice for an allowed request, which went approved → executing) and told the outcome
   // through a regular activity: their histories replay only with those same commands.
-  const leanStart = patched('lean-start');
+  const leanStart = since('lean-start');
   if (leanStart) {
     setCurrentDetails(currentDetails(state));
   } else {
@@ -142,7 +157,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (state.status === 'executing') publishSearchAttributes();
   }
   // A callback URL (absent from every request started before webhooks existed) gets its events by child workflows.
-  const webhooks = input.callback !== undefined && patched('completion-webhooks');
+  const webhooks = input.callback !== undefined && since('completion-webhooks');
   /** The start of the pending_approval event's delivery, when the request waited for people. */
   let pendingWebhook: Promise<void> | undefined;
 
@@ -152,7 +167,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (isCancellation(err)) {
       // Cancelled through Temporal (UI, CLI, batch): nothing executed on this path, so the request ends `cancelled`.
       if (applyTemporalCancel(lc, now(), temporalCancelReason())) publishSearchAttributes();
-    } else if (patched('fail-not-throw')) {
+    } else if (since('fail-not-throw')) {
       applyUnexpectedFailure(lc, now(), failureSummary(err));
       publishSearchAttributes();
       log.error('Request failed on an unexpected error', { requestId: input.requestId, reason: failureSummary(err) });
@@ -184,8 +199,11 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (state.status === 'approved') {
       beginExecution(lc);
       publishSearchAttributes();
-      // Approvers see "approved, executing" while the connector runs, not the last quorum count.
-      if (requirements.length > 0 && patched('notify-approved-before-execution')) void startNotification('progress');
+      // Approvers see "approved, executing" while the connector runs, not the last quorum count. The current
+      // generation tells them once the connector's activity is scheduled, so the notice never goes first.
+      if (!current && requirements.length > 0 && patched('notify-approved-before-execution')) {
+        void startNotification('progress');
+      }
     }
     if (state.status === 'executing') await execute();
   }
@@ -226,6 +244,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
               const before = state.status;
               applyEscalation(lc, now(), r.ruleId, r.group, escalateTo);
               publishSearchAttributes();
+              if (current) publishProgress();
               void startNotification('escalated', escalateTo);
               if (state.status !== before) publishSearchAttributes();
             },
@@ -281,7 +300,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     try {
       // Once the connector may have been called, a Temporal cancellation waits for its outcome: abandoning the call
       // would leave a request that may have executed without a record of it.
-      outcome = await CancellationScope.nonCancellable(() =>
+      const call = CancellationScope.nonCancellable(() =>
         connector.executeConnectorAction({
           requestId: input.requestId,
           action: input.action,
@@ -294,6 +313,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
           ...(input.target ? { target: input.target } : {}),
         }),
       );
+      if (current && requirements.length > 0) void startNotification('progress', undefined, { eager: false });
+      outcome = await call;
     } catch (err) {
       const status = failureStatus(err);
       outcome = { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
@@ -322,7 +343,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
           approvedParamsHashes: state.approvals.map((a) => a.paramsHash),
         });
       } catch (err) {
-        if (isCancellation(err) || !patched('recheck-window')) throw err;
+        if (isCancellation(err) || !since('recheck-window')) throw err;
         attempt += 1;
         const reason = failureSummary(err);
         if (Date.now() - started + backoffMs > windowMs) {
@@ -339,9 +360,13 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     }
   }
 
-  async function startNotification(kind: 'requested' | 'reminder' | 'escalated' | 'progress', group?: string) {
+  async function startNotification(
+    kind: 'requested' | 'reminder' | 'escalated' | 'progress',
+    group?: string,
+    options: { eager?: boolean } = {},
+  ) {
     try {
-      const refs = await notifyActivities(notificationSummary(kind, group)).notifyApprovers({
+      const refs = await notifyActivities(notificationSummary(kind, group), options.eager).notifyApprovers({
         kind,
         group,
         state,
@@ -357,6 +382,12 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   }
 
   async function notifyOutcome(): Promise<void> {
+    // Nothing to edit, nothing sealed to erase, nobody waited: the worker counts and logs the end through a sink,
+    // without an activity (and its marker) in the history.
+    if (current && requirements.length === 0 && notificationRefs.length === 0 && !input.sealed) {
+      requestSinks.closed(state);
+      return;
+    }
     try {
       // Requests that waited for people have messages to edit, which may take a while (Slack pacing, retries): a
       // regular activity keeps queries answered meanwhile. The rest finish in their last workflow task.
@@ -399,10 +430,12 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     }
   }
 
-  function notifyActivities(summary: string) {
+  function notifyActivities(summary: string, eager = true) {
     const remaining = state.expiresAt ? Date.parse(state.expiresAt) - Date.now() : 0;
     return proxyActivities<ControlActivities>({
       summary,
+      // Off for notices scheduled beside the connector: the worker's eagerly dispatched slot goes to the execution.
+      ...(eager ? {} : { allowEagerDispatch: false }),
       startToCloseTimeout: '30 seconds',
       scheduleToCloseTimeout: Math.max(remaining, NOTIFY_TIMEOUT_MS),
       retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '60 seconds' },
@@ -428,6 +461,12 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       { key: SEARCH_ATTRIBUTES.status, value: state.status },
       { key: SEARCH_ATTRIBUTES.approvers, value: state.eligibleApprovers },
     ]);
+    setCurrentDetails(currentDetails(state));
+  }
+
+  /** A pending request's per-group progress, for lists built from visibility (Slack's App Home) without a query. */
+  function publishProgress(): void {
+    if (state.status === 'pending_approval') upsertMemo({ [PROGRESS_MEMO_KEY]: state.requirements });
     setCurrentDetails(currentDetails(state));
   }
 }

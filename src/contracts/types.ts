@@ -210,6 +210,14 @@ export interface ActionRequestInput {
    * deliveries. Never a secret: the signing key stays with the worker. Absent: no webhook.
    */
   callback?: CallbackTarget;
+  /**
+   * The workflow generation this request runs as (WORKFLOW_GENERATION in src/contracts/names.ts). From 2 on, every
+   * behaviour added behind a patch is on from the start and no patch marker is written. Absent: a request started
+   * before generations existed, which replays through its patch markers.
+   */
+  generation?: number;
+  /** True when some parameters are sealed in the vault: the request's end then erases them. Absent before it existed. */
+  sealed?: boolean;
 }
 
 /** A completion webhook's receiver and how long its deliveries are retried. Durations are milliseconds. */
