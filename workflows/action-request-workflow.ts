@@ -20,8 +20,11 @@ import {
   startChild,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { createCheckedExecution } from '../activities/checked-execution';
 import type { createConnectorActivities } from '../activities/connectors';
 import {
   applyCancel,
@@ -64,6 +67,10 @@ import { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 
 type ControlActivities = ReturnType<typeof createActivities>;
 type ConnectorActivities = ReturnType<typeof createConnectorActivities>;
+type CheckedActivities = ReturnType<typeof createCheckedExecution>;
+
+/** `RECHECK_UNAVAILABLE` of activities/checked-execution.ts (workflow code imports activities as types only). */
+const RECHECK_UNAVAILABLE = 'RecheckUnavailable';
 const { requests: requestSinks } = proxySinks<RequestSinks>();
 
 // The re-check reads local facts (registry, kill switch): a local activity, retried briefly; the workflow then retries
@@ -160,6 +167,10 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   const webhooks = input.callback !== undefined && since('completion-webhooks');
   /** The start of the pending_approval event's delivery, when the request waited for people. */
   let pendingWebhook: Promise<void> | undefined;
+  /** Whether approvers were told the request is executing (once, beside the connector's activity). */
+  let progressTold = false;
+  /** Whether the timeline already says the re-check could not run (once per request). */
+  let recheckRetryRecorded = false;
 
   try {
     await run();
@@ -274,6 +285,9 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   }
 
   async function execute(): Promise<void> {
+    // A control worker that serves the connector itself (dev mode) re-checks inside the connector's activity: one
+    // activity task, dispatched eagerly. When the re-check cannot run there, the windowed re-check below takes over.
+    if (current && input.connector.taskQueue === workflowInfo().taskQueue && (await executeChecked())) return;
     const recheck = await recheckWithinWindow();
     if (!recheck.ok) {
       if ('unconfirmed' in recheck) blockExecution(lc, now(), recheck.reason, STANDING_UNCONFIRMED);
@@ -282,20 +296,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       return;
     }
     recordExecutionStart(lc, now(), input.connector.name);
-    const connector = proxyActivities<ConnectorActivities>({
-      summary: `${input.connector.name}: ${input.connector.call ?? input.action}`,
-      taskQueue: input.connector.taskQueue,
-      startToCloseTimeout: input.connector.timeoutMs + 5_000,
-      scheduleToCloseTimeout: '10 minutes',
-      retry: {
-        initialInterval: '1 second',
-        backoffCoefficient: 2,
-        maximumInterval: '30 seconds',
-        // A ceiling only: the connector stops at its own configured maxAttempts (at most 10, see the config schema).
-        maximumAttempts: 10,
-        nonRetryableErrorTypes: ['DownstreamRejected', 'ConnectorMisconfigured', 'ParamsMismatch'],
-      },
-    });
+    const connector = proxyActivities<ConnectorActivities>(connectorOptions());
     let outcome: ExecutionOutcome;
     try {
       // Once the connector may have been called, a Temporal cancellation waits for its outcome: abandoning the call
@@ -313,7 +314,9 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
           ...(input.target ? { target: input.target } : {}),
         }),
       );
-      if (current && requirements.length > 0) void startNotification('progress', undefined, { eager: false });
+      if (current && requirements.length > 0 && !progressTold) {
+        void startNotification('progress', undefined, { eager: false });
+      }
       outcome = await call;
     } catch (err) {
       const status = failureStatus(err);
@@ -321,6 +324,90 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     }
     finishExecution(lc, now(), outcome);
     publishSearchAttributes();
+  }
+
+  /**
+   * The re-check and the call in one activity; false when the re-check could not run there and nothing was sent, so
+   * the request goes through the windowed re-check and the plain connector activity instead.
+   */
+  async function executeChecked(): Promise<boolean> {
+    const activity = proxyActivities<CheckedActivities>(connectorOptions([RECHECK_UNAVAILABLE]));
+    const call = CancellationScope.nonCancellable(() =>
+      activity.executeCheckedAction({
+        requestId: input.requestId,
+        action: input.action,
+        connector: input.connector.name,
+        params: input.params,
+        paramsHash: input.paramsHash,
+        agentId: input.agent.id,
+        approvers: state.approvals.map((a) => a.approver),
+        approvedParamsHashes: state.approvals.map((a) => a.paramsHash),
+        policyVersion: input.decision.policyVersion,
+        ...(input.target ? { target: input.target } : {}),
+      }),
+    );
+    if (requirements.length > 0) {
+      progressTold = true;
+      void startNotification('progress', undefined, { eager: false });
+    }
+    let outcome: ExecutionOutcome;
+    try {
+      const result = await call;
+      if ('refused' in result) {
+        if (result.earlierAttempts === 0) {
+          blockExecution(lc, now(), result.refused);
+          publishSearchAttributes();
+          return true;
+        }
+        // Refused before a retry: the attempts before it may have reached the downstream, so the end says unknown.
+        recordExecutionStart(lc, now(), input.connector.name);
+        outcome = {
+          ok: false,
+          unknown: true,
+          attempts: result.earlierAttempts,
+          summary: `Not retried: ${result.refused}; an earlier attempt may have reached the downstream`,
+        };
+      } else {
+        recordExecutionStart(lc, result.startedAt, input.connector.name);
+        outcome = result.outcome;
+      }
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === RECHECK_UNAVAILABLE && cause.nonRetryable) {
+        record(lc, now(), 'recheck_retrying', failureSummary(err));
+        recheckRetryRecorded = true;
+        return false;
+      }
+      recordExecutionStart(lc, now(), input.connector.name);
+      const status = failureStatus(err);
+      outcome = { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
+    }
+    finishExecution(lc, now(), outcome);
+    publishSearchAttributes();
+    return true;
+  }
+
+  /** The connector activity's timeouts and retries; the connector itself stops at its configured maxAttempts. */
+  function connectorOptions(extraNonRetryable: string[] = []): ActivityOptions {
+    return {
+      summary: `${input.connector.name}: ${input.connector.call ?? input.action}`,
+      taskQueue: input.connector.taskQueue,
+      startToCloseTimeout: input.connector.timeoutMs + 5_000,
+      scheduleToCloseTimeout: '10 minutes',
+      retry: {
+        initialInterval: '1 second',
+        backoffCoefficient: 2,
+        maximumInterval: '30 seconds',
+        // A ceiling only: the connector stops at its own configured maxAttempts (at most 10, see the config schema).
+        maximumAttempts: 10,
+        nonRetryableErrorTypes: [
+          'DownstreamRejected',
+          'ConnectorMisconfigured',
+          'ParamsMismatch',
+          ...extraNonRetryable,
+        ],
+      },
+    };
   }
 
   /**
@@ -353,7 +440,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
             unconfirmed: true,
           };
         }
-        if (attempt === 1) record(lc, now(), 'recheck_retrying', reason);
+        if (attempt === 1 && !recheckRetryRecorded) record(lc, now(), 'recheck_retrying', reason);
         await sleep(backoffMs, { summary: 're-check retry' });
         backoffMs = Math.min(backoffMs * 2, RECHECK_MAX_BACKOFF_MS);
       }

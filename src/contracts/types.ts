@@ -183,6 +183,29 @@ export interface ExecuteActionInput {
   target?: ActionTarget;
 }
 
+/**
+ * Input of `executeCheckedAction`: the connector call with the re-check before it, in one activity. Only a control
+ * worker that also serves the connector (colocatedTaskQueues) registers it.
+ */
+export interface CheckedExecutionInput extends ExecuteActionInput {
+  agentId: string;
+  /** The params hash each accepted approval was bound to. */
+  approvedParamsHashes: string[];
+}
+
+/** What `executeCheckedAction` answers: the re-check's refusal (nothing sent in this attempt), or the outcome. */
+export type CheckedExecution =
+  | {
+      refused: string;
+      /** Attempts before this one, which may have reached the downstream (0: nothing was ever sent). */
+      earlierAttempts: number;
+    }
+  | {
+      /** When the re-check passed and the call began (ISO). */
+      startedAt: string;
+      outcome: ExecutionOutcome;
+    };
+
 /** The single input object of `actionRequestWorkflow`. JSON-safe; times are ISO strings. */
 export interface ActionRequestInput {
   requestId: string;

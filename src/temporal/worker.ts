@@ -9,6 +9,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { createCheckedExecution } from '../../activities/checked-execution';
 import type { RequestSinks } from '../contracts/messages';
 import { createConnectorActivities, type ConnectorDeps } from '../../activities/connectors';
 import type { TaskQueues } from '../contracts/task-queues';
@@ -108,14 +109,22 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
     : [];
   if (options.control) {
     const source = workflowSource(options.workflowBundle);
-    const connectorActivities =
-      colocated.length > 0
-        ? createConnectorActivities({
-            ...options.connectorDeps,
-            config: restrictToConnectors(options.config, colocated),
-            logger: options.activityDeps.logger.child({ connectors: colocated }),
-          })
-        : {};
+    const control = createActivities(options.activityDeps);
+    let connectorActivities = {};
+    if (colocated.length > 0) {
+      const connector = createConnectorActivities({
+        ...options.connectorDeps,
+        config: restrictToConnectors(options.config, colocated),
+        logger: options.activityDeps.logger.child({ connectors: colocated }),
+      });
+      connectorActivities = {
+        ...connector,
+        ...createCheckedExecution({
+          recheckBeforeExecution: (input) => control.recheckBeforeExecution(input),
+          executeConnectorAction: (input) => connector.executeConnectorAction(input),
+        }),
+      };
+    }
     workers.push(
       await Worker.create({
         connection: options.connection,
@@ -125,7 +134,7 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         ...source,
         interceptors: { ...source.interceptors, ...(activityInterceptors ? { activity: activityInterceptors } : {}) },
         sinks: { ...(options.tracing?.sinks ?? UNTRACED_SINKS), ...requestSinks(options.activityDeps) },
-        activities: { ...createActivities(options.activityDeps), ...connectorActivities },
+        activities: { ...control, ...connectorActivities },
         maxCachedWorkflows: options.config.workers.maxCachedWorkflows,
         ...options.tuning,
       }),

@@ -56,11 +56,11 @@ describe('the current workflow generation', () => {
     const events = await historyOf(h, state.requestId);
     const input = events[0]?.workflowExecutionStartedEventAttributes;
     expect(input).toBeDefined();
-    // The re-check is the only local activity; no patch marker, so no TemporalChangeVersion upsert either.
-    expect(markers(events).filter((m) => m !== 'core_local_activity')).toEqual([]);
-    expect(markers(events)).toHaveLength(1);
+    // No patch marker (so no TemporalChangeVersion upsert) and no local activity: the re-check ran in the connector's.
+    expect(markers(events)).toEqual([]);
     expect(upsertedKeys(events)).toEqual([['CsApprovers', 'CsStatus']]);
-    expect(scheduled(events)).toEqual([{ type: 'executeConnectorAction', queue: h.taskQueues.control }]);
+    expect(scheduled(events)).toEqual([{ type: 'executeCheckedAction', queue: h.taskQueues.control }]);
+    expect(final.timeline.map((t) => t.event)).toEqual(['submitted', 'executing', 'succeeded']);
     // Nothing to notify: the worker was told through its sink, not an activity.
     await expect
       .poll(() => notifier.outcomes.filter((o) => o.requestId === state.requestId))
@@ -106,7 +106,7 @@ describe('the current workflow generation', () => {
     expect(final.status).toBe('succeeded');
     expect(target.callsFor(state.requestId)).toHaveLength(1);
     const events = await historyOf(h, state.requestId);
-    expect(markers(events).filter((m) => m !== 'core_local_activity')).toEqual([]);
+    expect(markers(events)).toEqual([]);
     // Executing (once, when the quorum is met) and the terminal status: never `approved` on its own.
     expect(upsertedKeys(events)).toEqual([
       ['CsApprovers', 'CsStatus'],
@@ -114,9 +114,92 @@ describe('the current workflow generation', () => {
     ]);
     // The approvers' progress notice is scheduled after the connector's activity, never before it.
     const types = scheduled(events).map((s) => s.type);
-    expect(types.indexOf('executeConnectorAction')).toBeGreaterThanOrEqual(0);
-    expect(types.slice(types.indexOf('executeConnectorAction'))).toContain('notifyApprovers');
-    expect(types.slice(types.indexOf('executeConnectorAction') + 1)).toContain('notifyOutcome');
+    const at = types.indexOf('executeCheckedAction');
+    expect(at).toBeGreaterThan(0);
+    expect(types.slice(at + 1)).toEqual(['notifyApprovers', 'notifyOutcome']);
+  });
+});
+
+describe('the re-check inside the connector activity', () => {
+  let target: TargetServer;
+  let h: Harness;
+  let halted: string | undefined;
+  let guardDownFor = 0;
+  beforeAll(async () => {
+    process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_test_secret_value';
+    target = await startTargetServer();
+    h = await startHarness({
+      config: testConfig({ targetHost: target.host }),
+      colocated: true,
+      // The kill-switch store: only the re-check asks it, so its failures reach nothing else.
+      guard: {
+        blockedReason() {
+          if (guardDownFor > 0) {
+            guardDownFor -= 1;
+            return Promise.reject(new Error('kill-switch store unreachable'));
+          }
+          return Promise.resolve(halted);
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await target?.close();
+  });
+
+  it('when the kill switch is on as an approved request would execute, then it is blocked in the activity and nothing is called', async () => {
+    const { state } = await submit(
+      h,
+      refund(5000, { params: { paymentId: 'pay_gen2halt', amount: 5000, currency: 'USD' } }),
+    );
+    await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'alice' });
+    halted = 'payments frozen';
+    try {
+      await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'bob' });
+      const final = await finalState(h, state.requestId);
+      expect(final.status).toBe('failed');
+      expect(final.outcome?.summary).toContain('kill switch: payments frozen');
+      expect(final.timeline.map((t) => t.event)).not.toContain('executing');
+      expect(target.callsFor(state.requestId)).toHaveLength(0);
+    } finally {
+      halted = undefined;
+    }
+  });
+
+  it('when the kill-switch store cannot answer the activity’s re-check, then the workflow re-checks over its window and the request executes once', async () => {
+    guardDownFor = 2;
+    const { state } = await submit(
+      h,
+      refund(20, { params: { paymentId: 'pay_gen2down', amount: 20, currency: 'USD' } }),
+    );
+    const final = await finalState(h, state.requestId);
+    expect(guardDownFor).toBe(0);
+    expect(final.status).toBe('succeeded');
+    expect(final.timeline.map((t) => t.event)).toEqual(['submitted', 'recheck_retrying', 'executing', 'succeeded']);
+    expect(target.callsFor(state.requestId)).toHaveLength(1);
+    const types = scheduled(await historyOf(h, state.requestId)).map((s) => s.type);
+    expect(types).toEqual(['executeCheckedAction', 'executeConnectorAction']);
+  });
+
+  it('when the kill switch goes on between two attempts, then the retry is not sent and the outcome says an earlier attempt may have arrived', async () => {
+    target.failNext(503, 1);
+    const { state } = await submit(
+      h,
+      refund(21, { params: { paymentId: 'pay_gen2retry', amount: 21, currency: 'USD' } }),
+    );
+    await expect.poll(() => target.callsFor(state.requestId).length, { timeout: 20_000 }).toBe(1);
+    halted = 'payments frozen';
+    try {
+      const final = await finalState(h, state.requestId);
+      expect(final.status).toBe('failed');
+      expect(final.outcome).toMatchObject({ ok: false, unknown: true });
+      expect(final.outcome?.summary).toContain('Not retried: kill switch: payments frozen');
+      expect(target.callsFor(state.requestId)).toHaveLength(1);
+    } finally {
+      halted = undefined;
+    }
   });
 });
 
