@@ -20,7 +20,6 @@ import {
   startChild,
   upsertMemo,
   upsertSearchAttributes,
-  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
@@ -287,7 +286,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   async function execute(): Promise<void> {
     // A control worker that serves the connector itself (dev mode) re-checks inside the connector's activity: one
     // activity task, dispatched eagerly. When the re-check cannot run there, the windowed re-check below takes over.
-    if (current && input.connector.taskQueue === workflowInfo().taskQueue && (await executeChecked())) return;
+    if (current && input.connector.checked === true && (await executeChecked())) return;
     const recheck = await recheckWithinWindow();
     if (!recheck.ok) {
       if ('unconfirmed' in recheck) blockExecution(lc, now(), recheck.reason, STANDING_UNCONFIRMED);

@@ -123,6 +123,11 @@ export interface ConnectorRef {
   /** Per-attempt timeout of the downstream call. */
   timeoutMs: number;
   /**
+   * The connector runs in the control worker (its queue is the control queue, dev mode): the re-check runs inside its
+   * activity (`executeCheckedAction`). Absent: a local re-check before the connector's own activity.
+   */
+  checked?: boolean;
+  /**
    * The call as the Temporal UI's activity summary names it: method and the URL template's path
    * (`POST /v1/payments/{paymentId}/refunds`), placeholders kept, never a parameter value. Absent before it existed.
    */

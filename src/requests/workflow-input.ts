@@ -46,6 +46,7 @@ export function workflowInput(
       name: action.connector,
       type: connector?.type ?? 'http',
       taskQueue: deps.taskQueues.connector(action.connector),
+      ...(deps.taskQueues.connector(action.connector) === deps.taskQueues.control ? { checked: true } : {}),
       timeoutMs: connector?.timeout ?? 10_000,
       ...(action.http ? { call: `${action.http.method} ${templatePathOf(action.http.url)}` } : {}),
     },
