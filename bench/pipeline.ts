@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
-import { connectTemporal } from '../src/temporal/adapter';
+import { connectTemporal, eagerStartClient } from '../src/temporal/adapter';
 import { NativeConnection } from '@temporalio/worker';
 import { createConfigAgentDirectory } from '../src/agents';
 import { ActionCatalog } from '../src/catalog';
@@ -97,6 +97,8 @@ export async function runPipelineBench(
     taskQueues,
     logger,
     observer: metrics.observer,
+    // As dev mode runs it: the API and the control worker share a process, so starts are eager.
+    eagerStarter: eagerStartClient(native, { namespace: 'default', dataConverter }),
   });
   const app = createHttpApp({
     service,
