@@ -82,6 +82,8 @@ const { recheckBeforeExecution } = proxyLocalActivities<ControlActivities>({
 });
 
 const NOTIFY_TIMEOUT_MS = 10 * 60 * 1000;
+/** How long an execution runs before approvers are told it is executing (a faster one goes straight to its outcome). */
+const EXECUTING_NOTICE_DELAY_MS = 2_000;
 /** The re-check window of requests whose input does not carry one. */
 const DEFAULT_RECHECK_WINDOW_MS = 10 * 60 * 1000;
 const RECHECK_MAX_BACKOFF_MS = 60_000;
@@ -313,9 +315,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
           ...(input.target ? { target: input.target } : {}),
         }),
       );
-      if (current && requirements.length > 0 && !progressTold) {
-        void startNotification('progress', undefined, { eager: false });
-      }
+      if (current && requirements.length > 0 && !progressTold) void tellExecuting(call);
       outcome = await call;
     } catch (err) {
       const status = failureStatus(err);
@@ -347,7 +347,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     );
     if (requirements.length > 0) {
       progressTold = true;
-      void startNotification('progress', undefined, { eager: false });
+      void tellExecuting(call);
     }
     let outcome: ExecutionOutcome;
     try {
@@ -384,6 +384,25 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     finishExecution(lc, now(), outcome);
     publishSearchAttributes();
     return true;
+  }
+
+  /**
+   * Tells approvers the request is executing, unless the execution ends first: within EXECUTING_NOTICE_DELAY_MS the
+   * outcome notice follows anyway, so a fast execution gets one edit of the messages and runs alone meanwhile.
+   */
+  async function tellExecuting(execution: Promise<unknown>): Promise<void> {
+    let ended = false;
+    execution.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    try {
+      if (await condition(() => ended, EXECUTING_NOTICE_DELAY_MS, { summary: 'executing notice delay' })) return;
+    } catch (err) {
+      if (isCancellation(err)) return;
+      throw err;
+    }
+    await startNotification('progress', undefined, { eager: false });
   }
 
   /** The connector activity's timeouts and retries; the connector itself stops at its configured maxAttempts. */

@@ -112,11 +112,16 @@ describe('the current workflow generation', () => {
       ['CsApprovers', 'CsStatus'],
       ['CsApprovers', 'CsStatus'],
     ]);
-    // The approvers' progress notice is scheduled after the connector's activity, never before it.
+    // A fast execution goes straight to its outcome notice: no "executing" notice ran beside it.
     const types = scheduled(events).map((s) => s.type);
     const at = types.indexOf('executeCheckedAction');
     expect(at).toBeGreaterThan(0);
-    expect(types.slice(at + 1)).toEqual(['notifyApprovers', 'notifyOutcome']);
+    expect(types.slice(at + 1)).toEqual(['notifyOutcome']);
+    // The quorum's "1 of 2" notice, never an "executing" one.
+    const notices = notifier.approverNotifications.filter(
+      (n) => n.requestId === state.requestId && n.kind === 'progress',
+    );
+    expect(notices.map((n) => n.status)).toEqual(['pending_approval']);
   });
 });
 
@@ -125,12 +130,15 @@ describe('the re-check inside the connector activity', () => {
   let h: Harness;
   let halted: string | undefined;
   let guardDownFor = 0;
+  const notifier = createRecordingNotifier();
   beforeAll(async () => {
     process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_test_secret_value';
     target = await startTargetServer();
     h = await startHarness({
-      config: testConfig({ targetHost: target.host }),
+      // Calls may take longer than the executing notice's delay.
+      config: testConfig({ targetHost: target.host, connectorTimeout: '10s' }),
       colocated: true,
+      notifier,
       // The kill-switch store: only the re-check asks it, so its failures reach nothing else.
       guard: {
         blockedReason() {
@@ -200,6 +208,29 @@ describe('the re-check inside the connector activity', () => {
     } finally {
       halted = undefined;
     }
+  });
+
+  it('when an approved execution is still running after the notice delay, then approvers are told it executes, after the connector started', async () => {
+    const { state } = await submit(
+      h,
+      refund(5000, { params: { paymentId: 'pay_gen2slow', amount: 5000, currency: 'USD' } }),
+    );
+    await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'alice' });
+    target.delay(3_000);
+    try {
+      await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'bob' });
+      const final = await finalState(h, state.requestId);
+      expect(final.status).toBe('succeeded');
+    } finally {
+      target.delay(0);
+    }
+    const progress = notifier.approverNotifications.filter(
+      (n) => n.requestId === state.requestId && n.kind === 'progress',
+    );
+    expect(progress.map((n) => n.status)).toContain('executing');
+    const types = scheduled(await historyOf(h, state.requestId)).map((s) => s.type);
+    expect(types.slice(types.indexOf('executeCheckedAction') + 1)).toEqual(['notifyApprovers', 'notifyOutcome']);
   });
 });
 
