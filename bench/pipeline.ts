@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
-import { connectTemporal } from '../src/temporal/adapter';
+import { connectTemporal, eagerStartClient } from '../src/temporal/adapter';
 import { NativeConnection } from '@temporalio/worker';
 import { createConfigAgentDirectory } from '../src/agents';
 import { ActionCatalog } from '../src/catalog';
@@ -19,7 +19,7 @@ import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
 import { createDataConverter, EncryptionCodec } from '../src/temporal/codec';
 import { createMasterKeyring, generateMasterKey, parseMasterKey } from '../src/vault';
-import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { colocatedTaskQueues, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { TEST_AGENT_KEY, testConfig } from '../test/support/config';
 import { startTargetServer } from '../test/support/target-server';
 import {
@@ -85,7 +85,8 @@ export async function runPipelineBench(
   const bareClient = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address });
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const taskQueues = prefixedTaskQueues(prefix);
+  // Laid out as dev mode runs it: connectors on the control queue (see colocatedTaskQueues).
+  const taskQueues = colocatedTaskQueues(prefixedTaskQueues(prefix));
   const agents = createConfigAgentDirectory(config);
   const metrics = createMetrics();
   const service = createRequestService({
@@ -96,6 +97,8 @@ export async function runPipelineBench(
     taskQueues,
     logger,
     observer: metrics.observer,
+    // As dev mode runs it: the API and the control worker share a process, so starts are eager.
+    eagerStarter: eagerStartClient(native, { namespace: 'default', dataConverter }),
   });
   const app = createHttpApp({
     service,

@@ -419,7 +419,7 @@ function reportPipeline(sealed: PipelineFigures, plain: PipelineFigures, load: F
     title: 'allowed-request throughput, submit → executed',
     notes: [
       `${s.requestsPerRound} requests per side per round, ${s.concurrency} in flight, rounds alternate governed, hand-built, bare`,
-      'governed: POST /v1/action-requests?wait → succeeded; hand-built: POST to an Express 5 gateway (bearer API key, JSON) that starts a workflow with one activity making the same downstream call and answers once it completed; bare: workflow.start + result',
+      'governed: POST /v1/action-requests?wait → succeeded, laid out as dev mode runs it (eager workflow start, connector in the control worker); hand-built: POST to an Express 5 gateway (bearer API key, JSON) that starts a workflow with one activity making the same downstream call and answers once it completed; bare: workflow.start + result',
       `payload codec: governed and hand-built sealed (same EncryptionCodec), bare none; ${layout}; same worker settings`,
       `${s.governedSucceeded} governed and ${s.handBuiltSucceeded} hand-built requests succeeded`,
     ],

@@ -24,7 +24,7 @@ import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
 import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService } from '../src/requests';
-import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { colocatedTaskQueues, createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
 import { testConfig } from '../test/support/config';
 import { startSlackApiStub, type StoredMessage } from '../test/support/slack-api-stub';
 import { blockActionsRequest, signSlackRequest, TEST_SIGNING_SECRET } from '../test/support/slack-signing';
@@ -93,7 +93,8 @@ export async function runSlackBench(
   const connection = await connectTemporal({ address });
   const client = new Client({ connection, namespace: 'default' });
   const native = await NativeConnection.connect({ address });
-  const taskQueues = prefixedTaskQueues(`bench-slack-${randomUUID().slice(0, 8)}`);
+  // Laid out as dev mode runs it: connectors on the control queue (see colocatedTaskQueues).
+  const taskQueues = colocatedTaskQueues(prefixedTaskQueues(`bench-slack-${randomUUID().slice(0, 8)}`));
   const agents = createConfigAgentDirectory(config);
   const catalog = ActionCatalog.compile(config);
   const metrics = createMetrics();

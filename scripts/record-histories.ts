@@ -16,7 +16,7 @@ import { createLogNotifier } from '../src/notifier';
 import { PolicyEngine } from '../src/policy/engine';
 import { createRequestService, type SubmitBody } from '../src/requests';
 import { installTemporalRuntime } from '../src/temporal/runtime';
-import { createWorkers, prefixedTaskQueues } from '../src/temporal/worker';
+import { colocatedTaskQueues, createWorkers, prefixedTaskQueues, type TaskQueues } from '../src/temporal/worker';
 import { createWebhookSender } from '../src/webhooks/sender';
 import { historyToJsonText } from '../test/replay/history-json';
 import { testConfig } from '../test/support/config';
@@ -70,6 +70,8 @@ webhooks:
 `,
   });
   const taskQueues = prefixedTaskQueues('record');
+  // Dev mode's layout (connectors on the control queue, the re-check inside the connector's activity), from v5 on.
+  const colocatedQueues = colocatedTaskQueues(prefixedTaskQueues('record-colocated'));
   const agents = createConfigAgentDirectory(config);
   const client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
   const service = createRequestService({
@@ -80,26 +82,36 @@ webhooks:
     taskQueues,
     logger,
   });
-  workers = await createWorkers({
-    connection: nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueues,
+  const colocatedService = createRequestService({
+    client,
     config,
-    control: true,
-    connectors: Object.keys(config.connectors),
-    // A fixed stand-in credential: the recorded histories must show that none reaches them.
-    connectorDeps: { credentials: { resolve: () => Promise.resolve('recording-credential') } },
-    activityDeps: {
-      logger,
-      agents,
-      notifier: createLogNotifier(logger),
-      webhooks: createWebhookSender({
-        config: config.webhooks,
-        credentials: { resolve: () => Promise.resolve(RECORDING_WEBHOOK_SECRET) },
-        logger,
-      }),
-    },
+    catalog: ActionCatalog.compile(config),
+    policy: PolicyEngine.compile(config),
+    taskQueues: colocatedQueues,
+    logger,
   });
+  const workersOn = (queues: TaskQueues) =>
+    createWorkers({
+      connection: nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueues: queues,
+      config,
+      control: true,
+      connectors: Object.keys(config.connectors),
+      // A fixed stand-in credential: the recorded histories must show that none reaches them.
+      connectorDeps: { credentials: { resolve: () => Promise.resolve('recording-credential') } },
+      activityDeps: {
+        logger,
+        agents,
+        notifier: createLogNotifier(logger),
+        webhooks: createWebhookSender({
+          config: config.webhooks,
+          credentials: { resolve: () => Promise.resolve(RECORDING_WEBHOOK_SECRET) },
+          logger,
+        }),
+      },
+    });
+  workers = [...(await workersOn(taskQueues)), ...(await workersOn(colocatedQueues))];
   running = workers.map((w) => w.run());
 
   const agent = (await agents.get('support-bot')) as AgentRecord;
@@ -169,6 +181,10 @@ webhooks:
       const { state } = await service.submit(agent, email, 'replay-escalation');
       await waitFor(state.requestId, (s) => s.timeline.some((t) => t.event === 'escalated'));
       await service.decide(state.requestId, { decision: 'approve', approver: 'erin', reason: 'on call' });
+      return state.requestId;
+    },
+    async 'allow-colocated'() {
+      const { state } = await colocatedService.submit(agent, refund(25), 'replay-allow-colocated');
       return state.requestId;
     },
     async cancellation() {

@@ -13,13 +13,17 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   sleep,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { createCheckedExecution } from '../activities/checked-execution';
 import type { createConnectorActivities } from '../activities/connectors';
 import {
   applyCancel,
@@ -44,8 +48,9 @@ import {
   decideUpdate,
   getStateQuery,
   submitDecisionSignal,
+  type RequestSinks,
 } from '../src/contracts/messages';
-import { SEARCH_ATTRIBUTES } from '../src/contracts/names';
+import { PROGRESS_MEMO_KEY, SEARCH_ATTRIBUTES } from '../src/contracts/names';
 import type {
   ActionRequestInput,
   ActionRequestState,
@@ -61,6 +66,11 @@ import { webhookDeliveryWorkflow } from './webhook-delivery-workflow';
 
 type ControlActivities = ReturnType<typeof createActivities>;
 type ConnectorActivities = ReturnType<typeof createConnectorActivities>;
+type CheckedActivities = ReturnType<typeof createCheckedExecution>;
+
+/** `RECHECK_UNAVAILABLE` of activities/checked-execution.ts (workflow code imports activities as types only). */
+const RECHECK_UNAVAILABLE = 'RecheckUnavailable';
+const { requests: requestSinks } = proxySinks<RequestSinks>();
 
 // The re-check reads local facts (registry, kill switch): a local activity, retried briefly; the workflow then retries
 // it with backoff for the request's re-check window before it fails closed.
@@ -72,6 +82,8 @@ const { recheckBeforeExecution } = proxyLocalActivities<ControlActivities>({
 });
 
 const NOTIFY_TIMEOUT_MS = 10 * 60 * 1000;
+/** How long an execution runs before approvers are told it is executing (a faster one goes straight to its outcome). */
+const EXECUTING_NOTICE_DELAY_MS = 2_000;
 /** The re-check window of requests whose input does not carry one. */
 const DEFAULT_RECHECK_WINDOW_MS = 10 * 60 * 1000;
 const RECHECK_MAX_BACKOFF_MS = 60_000;
@@ -88,6 +100,9 @@ const outcomeActivities = proxyLocalActivities<ControlActivities>({
 /** Runs one action request from policy decision to terminal state and returns the full record. */
 export async function actionRequestWorkflow(input: ActionRequestInput): Promise<ActionRequestState> {
   const startedMs = Date.now();
+  // Generation 2 on: every patch below is on from the start, and no marker records it.
+  const current = (input.generation ?? 1) >= 2;
+  const since = (patchId: string) => current || patched(patchId);
   const requirements = input.decision.approvals;
   const lc: Lifecycle = createLifecycle(input);
   const { state } = lc;
@@ -100,7 +115,15 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     const before = state.status;
     const refusal = applyDecision(lc, submission, now());
     if (refusal) log.warn('Decision refused', { requestId: input.requestId, approver: submission.approver, refusal });
-    if (state.status !== before) publishSearchAttributes();
+    if (!current) {
+      if (state.status !== before) publishSearchAttributes();
+    } else if (state.status === 'approved') {
+      // Execution begins in this same workflow task and publishes `executing` once: no `approved` upsert before it.
+    } else if (state.status !== before) {
+      publishSearchAttributes();
+    } else if (refusal === undefined) {
+      publishProgress();
+    }
     return refusal;
   };
   const onCancel = (cancel: CancelRequest) => {
@@ -134,7 +157,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   // The start already set every search attribute; only the UI details are new. Workflows started before 'lean-start'
   // upserted them again here (twice for an allowed request, which went approved → executing) and told the outcome
   // through a regular activity: their histories replay only with those same commands.
-  const leanStart = patched('lean-start');
+  const leanStart = since('lean-start');
   if (leanStart) {
     setCurrentDetails(currentDetails(state));
   } else {
@@ -142,9 +165,13 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (state.status === 'executing') publishSearchAttributes();
   }
   // A callback URL (absent from every request started before webhooks existed) gets its events by child workflows.
-  const webhooks = input.callback !== undefined && patched('completion-webhooks');
+  const webhooks = input.callback !== undefined && since('completion-webhooks');
   /** The start of the pending_approval event's delivery, when the request waited for people. */
   let pendingWebhook: Promise<void> | undefined;
+  /** Whether approvers were told the request is executing (once, beside the connector's activity). */
+  let progressTold = false;
+  /** Whether the timeline already says the re-check could not run (once per request). */
+  let recheckRetryRecorded = false;
 
   try {
     await run();
@@ -152,7 +179,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (isCancellation(err)) {
       // Cancelled through Temporal (UI, CLI, batch): nothing executed on this path, so the request ends `cancelled`.
       if (applyTemporalCancel(lc, now(), temporalCancelReason())) publishSearchAttributes();
-    } else if (patched('fail-not-throw')) {
+    } else if (since('fail-not-throw')) {
       applyUnexpectedFailure(lc, now(), failureSummary(err));
       publishSearchAttributes();
       log.error('Request failed on an unexpected error', { requestId: input.requestId, reason: failureSummary(err) });
@@ -184,8 +211,11 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (state.status === 'approved') {
       beginExecution(lc);
       publishSearchAttributes();
-      // Approvers see "approved, executing" while the connector runs, not the last quorum count.
-      if (requirements.length > 0 && patched('notify-approved-before-execution')) void startNotification('progress');
+      // Approvers see "approved, executing" while the connector runs, not the last quorum count. The current
+      // generation tells them once the connector's activity is scheduled, so the notice never goes first.
+      if (!current && requirements.length > 0 && patched('notify-approved-before-execution')) {
+        void startNotification('progress');
+      }
     }
     if (state.status === 'executing') await execute();
   }
@@ -226,6 +256,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
               const before = state.status;
               applyEscalation(lc, now(), r.ruleId, r.group, escalateTo);
               publishSearchAttributes();
+              if (current) publishProgress();
               void startNotification('escalated', escalateTo);
               if (state.status !== before) publishSearchAttributes();
             },
@@ -255,6 +286,9 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   }
 
   async function execute(): Promise<void> {
+    // A control worker that serves the connector itself (dev mode) re-checks inside the connector's activity: one
+    // activity task, dispatched eagerly. When the re-check cannot run there, the windowed re-check below takes over.
+    if (current && input.connector.checked === true && (await executeChecked())) return;
     const recheck = await recheckWithinWindow();
     if (!recheck.ok) {
       if ('unconfirmed' in recheck) blockExecution(lc, now(), recheck.reason, STANDING_UNCONFIRMED);
@@ -263,25 +297,12 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       return;
     }
     recordExecutionStart(lc, now(), input.connector.name);
-    const connector = proxyActivities<ConnectorActivities>({
-      summary: `${input.connector.name}: ${input.connector.call ?? input.action}`,
-      taskQueue: input.connector.taskQueue,
-      startToCloseTimeout: input.connector.timeoutMs + 5_000,
-      scheduleToCloseTimeout: '10 minutes',
-      retry: {
-        initialInterval: '1 second',
-        backoffCoefficient: 2,
-        maximumInterval: '30 seconds',
-        // A ceiling only: the connector stops at its own configured maxAttempts (at most 10, see the config schema).
-        maximumAttempts: 10,
-        nonRetryableErrorTypes: ['DownstreamRejected', 'ConnectorMisconfigured', 'ParamsMismatch'],
-      },
-    });
+    const connector = proxyActivities<ConnectorActivities>(connectorOptions());
     let outcome: ExecutionOutcome;
     try {
       // Once the connector may have been called, a Temporal cancellation waits for its outcome: abandoning the call
       // would leave a request that may have executed without a record of it.
-      outcome = await CancellationScope.nonCancellable(() =>
+      const call = CancellationScope.nonCancellable(() =>
         connector.executeConnectorAction({
           requestId: input.requestId,
           action: input.action,
@@ -294,12 +315,117 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
           ...(input.target ? { target: input.target } : {}),
         }),
       );
+      if (current && requirements.length > 0 && !progressTold) void tellExecuting(call);
+      outcome = await call;
     } catch (err) {
       const status = failureStatus(err);
       outcome = { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
     }
     finishExecution(lc, now(), outcome);
     publishSearchAttributes();
+  }
+
+  /**
+   * The re-check and the call in one activity; false when the re-check could not run there and nothing was sent, so
+   * the request goes through the windowed re-check and the plain connector activity instead.
+   */
+  async function executeChecked(): Promise<boolean> {
+    const activity = proxyActivities<CheckedActivities>(connectorOptions([RECHECK_UNAVAILABLE]));
+    const call = CancellationScope.nonCancellable(() =>
+      activity.executeCheckedAction({
+        requestId: input.requestId,
+        action: input.action,
+        connector: input.connector.name,
+        params: input.params,
+        paramsHash: input.paramsHash,
+        agentId: input.agent.id,
+        approvers: state.approvals.map((a) => a.approver),
+        approvedParamsHashes: state.approvals.map((a) => a.paramsHash),
+        policyVersion: input.decision.policyVersion,
+        ...(input.target ? { target: input.target } : {}),
+      }),
+    );
+    if (requirements.length > 0) {
+      progressTold = true;
+      void tellExecuting(call);
+    }
+    let outcome: ExecutionOutcome;
+    try {
+      const result = await call;
+      if ('refused' in result) {
+        if (result.earlierAttempts === 0) {
+          blockExecution(lc, now(), result.refused);
+          publishSearchAttributes();
+          return true;
+        }
+        // Refused before a retry: the attempts before it may have reached the downstream, so the end says unknown.
+        recordExecutionStart(lc, now(), input.connector.name);
+        outcome = {
+          ok: false,
+          unknown: true,
+          attempts: result.earlierAttempts,
+          summary: `Not retried: ${result.refused}; an earlier attempt may have reached the downstream`,
+        };
+      } else {
+        recordExecutionStart(lc, result.startedAt, input.connector.name);
+        outcome = result.outcome;
+      }
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === RECHECK_UNAVAILABLE && cause.nonRetryable) {
+        record(lc, now(), 'recheck_retrying', failureSummary(err));
+        recheckRetryRecorded = true;
+        return false;
+      }
+      recordExecutionStart(lc, now(), input.connector.name);
+      const status = failureStatus(err);
+      outcome = { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
+    }
+    finishExecution(lc, now(), outcome);
+    publishSearchAttributes();
+    return true;
+  }
+
+  /**
+   * Tells approvers the request is executing, unless the execution ends first: within EXECUTING_NOTICE_DELAY_MS the
+   * outcome notice follows anyway, so a fast execution gets one edit of the messages and runs alone meanwhile.
+   */
+  async function tellExecuting(execution: Promise<unknown>): Promise<void> {
+    let ended = false;
+    execution.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    try {
+      if (await condition(() => ended, EXECUTING_NOTICE_DELAY_MS, { summary: 'executing notice delay' })) return;
+    } catch (err) {
+      if (isCancellation(err)) return;
+      throw err;
+    }
+    await startNotification('progress', undefined, { eager: false });
+  }
+
+  /** The connector activity's timeouts and retries; the connector itself stops at its configured maxAttempts. */
+  function connectorOptions(extraNonRetryable: string[] = []): ActivityOptions {
+    return {
+      summary: `${input.connector.name}: ${input.connector.call ?? input.action}`,
+      taskQueue: input.connector.taskQueue,
+      startToCloseTimeout: input.connector.timeoutMs + 5_000,
+      scheduleToCloseTimeout: '10 minutes',
+      retry: {
+        initialInterval: '1 second',
+        backoffCoefficient: 2,
+        maximumInterval: '30 seconds',
+        // A ceiling only: the connector stops at its own configured maxAttempts (at most 10, see the config schema).
+        maximumAttempts: 10,
+        nonRetryableErrorTypes: [
+          'DownstreamRejected',
+          'ConnectorMisconfigured',
+          'ParamsMismatch',
+          ...extraNonRetryable,
+        ],
+      },
+    };
   }
 
   /**
@@ -322,7 +448,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
           approvedParamsHashes: state.approvals.map((a) => a.paramsHash),
         });
       } catch (err) {
-        if (isCancellation(err) || !patched('recheck-window')) throw err;
+        if (isCancellation(err) || !since('recheck-window')) throw err;
         attempt += 1;
         const reason = failureSummary(err);
         if (Date.now() - started + backoffMs > windowMs) {
@@ -332,16 +458,20 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
             unconfirmed: true,
           };
         }
-        if (attempt === 1) record(lc, now(), 'recheck_retrying', reason);
+        if (attempt === 1 && !recheckRetryRecorded) record(lc, now(), 'recheck_retrying', reason);
         await sleep(backoffMs, { summary: 're-check retry' });
         backoffMs = Math.min(backoffMs * 2, RECHECK_MAX_BACKOFF_MS);
       }
     }
   }
 
-  async function startNotification(kind: 'requested' | 'reminder' | 'escalated' | 'progress', group?: string) {
+  async function startNotification(
+    kind: 'requested' | 'reminder' | 'escalated' | 'progress',
+    group?: string,
+    options: { eager?: boolean } = {},
+  ) {
     try {
-      const refs = await notifyActivities(notificationSummary(kind, group)).notifyApprovers({
+      const refs = await notifyActivities(notificationSummary(kind, group), options.eager).notifyApprovers({
         kind,
         group,
         state,
@@ -357,6 +487,12 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   }
 
   async function notifyOutcome(): Promise<void> {
+    // Nothing to edit, nothing sealed to erase, nobody waited: the worker counts and logs the end through a sink,
+    // without an activity (and its marker) in the history.
+    if (current && requirements.length === 0 && notificationRefs.length === 0 && !input.sealed) {
+      requestSinks.closed(state);
+      return;
+    }
     try {
       // Requests that waited for people have messages to edit, which may take a while (Slack pacing, retries): a
       // regular activity keeps queries answered meanwhile. The rest finish in their last workflow task.
@@ -399,10 +535,12 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     }
   }
 
-  function notifyActivities(summary: string) {
+  function notifyActivities(summary: string, eager = true) {
     const remaining = state.expiresAt ? Date.parse(state.expiresAt) - Date.now() : 0;
     return proxyActivities<ControlActivities>({
       summary,
+      // Off for notices scheduled beside the connector: the worker's eagerly dispatched slot goes to the execution.
+      ...(eager ? {} : { allowEagerDispatch: false }),
       startToCloseTimeout: '30 seconds',
       scheduleToCloseTimeout: Math.max(remaining, NOTIFY_TIMEOUT_MS),
       retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '60 seconds' },
@@ -428,6 +566,12 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       { key: SEARCH_ATTRIBUTES.status, value: state.status },
       { key: SEARCH_ATTRIBUTES.approvers, value: state.eligibleApprovers },
     ]);
+    setCurrentDetails(currentDetails(state));
+  }
+
+  /** A pending request's per-group progress, for lists built from visibility (Slack's App Home) without a query. */
+  function publishProgress(): void {
+    if (state.status === 'pending_approval') upsertMemo({ [PROGRESS_MEMO_KEY]: state.requirements });
     setCurrentDetails(currentDetails(state));
   }
 }

@@ -3,20 +3,21 @@
 // started without a trace context (tracing off, and every history recorded before tracing existed) runs exactly as
 // without this module: no span, no header, no SDK flag, so its commands and its replay are unchanged.
 // Registered as a workflow interceptor module (src/temporal/worker.ts).
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
+// The OpenTelemetry modules are required only by a traced workflow: the SDK evaluates a bundle's modules afresh for
+// every workflow execution, and theirs (semantic-convention tables among them) cost more CPU than an untraced request's
+// whole run. The bundle still holds them; webpack evaluates a `require` when it is called.
+import type * as OpenTelemetryWorkflow from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import type { WorkflowInterceptors } from '@temporalio/workflow';
+
+declare const require: (id: '@temporalio/interceptors-opentelemetry/lib/workflow') => typeof OpenTelemetryWorkflow;
 
 /** The header the Temporal OpenTelemetry client interceptor puts the caller's span context in. */
 const TRACE_HEADER = '_tracer-data';
 
 interface Traced {
-  inbound: OpenTelemetryInboundInterceptor;
-  outbound: OpenTelemetryOutboundInterceptor;
-  internals: OpenTelemetryInternalsInterceptor;
+  inbound: OpenTelemetryWorkflow.OpenTelemetryInboundInterceptor;
+  outbound: OpenTelemetryWorkflow.OpenTelemetryOutboundInterceptor;
+  internals: OpenTelemetryWorkflow.OpenTelemetryInternalsInterceptor;
 }
 
 // Module state is per workflow: the SDK instantiates workflow modules once per workflow execution.
@@ -28,6 +29,11 @@ export const interceptors = (): WorkflowInterceptors => ({
     {
       execute(input, next) {
         if (!(TRACE_HEADER in input.headers)) return next(input);
+        const {
+          OpenTelemetryInboundInterceptor,
+          OpenTelemetryInternalsInterceptor,
+          OpenTelemetryOutboundInterceptor,
+        } = require('@temporalio/interceptors-opentelemetry/lib/workflow');
         traced = {
           inbound: new OpenTelemetryInboundInterceptor(),
           outbound: new OpenTelemetryOutboundInterceptor(),

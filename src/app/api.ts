@@ -42,6 +42,8 @@ export async function createApiStack(options: {
   sealedParams?: RequestServiceDeps['sealedParams'];
   /** Dev mode: starts go eagerly to the control worker of this process (TemporalConnections.eagerStarter). */
   eagerStarter?: Client;
+  /** The queues requests are started for (default: the production ones, connectors on their own queues). */
+  taskQueues?: TaskQueues;
   /** The notifications' shutdown step is added here. */
   steps: ShutdownStep[];
   /** Slack state shared with the other replicas (the identity runtime's replica state). */

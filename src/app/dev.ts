@@ -2,6 +2,7 @@
 // TEMPORAL_ADDRESS is set), the example billing stand-in when the config points at it, the control and connector
 // workers, and the HTTP API. Ctrl-C stops them in reverse order; the dev server's SQLite file keeps pending requests.
 import { EXAMPLE_CONFIG_PATH } from '../config/load';
+import { colocatedTaskQueues, DEFAULT_TASK_QUEUES } from '../contracts/task-queues';
 import { readEnvironmentVariable, type Settings } from '../config/settings';
 import type { Logger } from '../logger';
 import { BILLING_TOKEN_VARIABLE, startBillingService, type BillingService } from '../../examples/billing-service';
@@ -18,6 +19,9 @@ import { connectTemporal, requireNative } from './temporal';
 import { startOrConnectTemporal, type TemporalEndpoint } from './temporal-endpoint';
 import { startProcessTracing } from './tracing';
 import { createOverlayCredentialResolver, startWorkers } from './workers';
+
+/** One process serves the workflows and every connector, so connectors share the control queue. */
+const DEV_TASK_QUEUES = colocatedTaskQueues(DEFAULT_TASK_QUEUES);
 
 export interface DevOptions {
   settings: Settings;
@@ -123,6 +127,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       sealedParams: runtime.sealedParams,
       // API and control worker share this process: a submit hands the first workflow task straight to the worker.
       ...(connections.eagerStarter ? { eagerStarter: connections.eagerStarter } : {}),
+      taskQueues: DEV_TASK_QUEUES,
       steps,
       shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
       // One process: the API's /metrics carries the workers' metrics and the Temporal SDK's too.
@@ -138,6 +143,9 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       logger,
       notifier: notifications.notifier,
       control: true,
+      // Every connector runs in the control worker here: its activity is handed over eagerly, without a poll.
+      taskQueues: DEV_TASK_QUEUES,
+      legacyConnectorQueues: DEFAULT_TASK_QUEUES,
       metrics,
       ...(tracing ? { tracing: tracing.worker } : {}),
       ...runtime.workerDeps({

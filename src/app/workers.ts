@@ -37,6 +37,8 @@ export interface StartWorkersOptions {
   /** Told of each execution that ended with outcome unknown (the alert metric). */
   onOutcomeUnknown?: ConnectorDeps['onOutcomeUnknown'];
   taskQueues?: TaskQueues;
+  /** Queues older requests may still name for their connectors (see CreateWorkersOptions.legacyConnectorQueues). */
+  legacyConnectorQueues?: TaskQueues;
   /** Moved by the activities: executions by outcome, closed requests, decision times. */
   metrics?: Metrics;
   /** The payload codec's converter; the same as the client's. */
@@ -72,6 +74,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     config: options.core.config,
     control: options.control,
     connectors,
+    ...(options.legacyConnectorQueues ? { legacyConnectorQueues: options.legacyConnectorQueues } : {}),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     activityDeps: {
       logger: options.logger,
@@ -107,7 +110,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const done = Promise.all(workers.map((w) => w.run()))
     .then(() => undefined)
     .finally(() => sweeper?.stop());
-  const polled = [...(options.control ? [taskQueues.control] : []), ...connectors.map((c) => taskQueues.connector(c))];
+  const polled = [
+    ...new Set([
+      ...(options.control ? [taskQueues.control] : []),
+      ...connectors.map((c) => taskQueues.connector(c)),
+      ...(options.legacyConnectorQueues ? connectors.map((c) => options.legacyConnectorQueues!.connector(c)) : []),
+    ]),
+  ];
   options.logger.info({ taskQueues: polled }, 'workers running');
   return {
     taskQueues: polled,

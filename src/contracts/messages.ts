@@ -1,6 +1,6 @@
 // Every update, signal and query of the action request workflow, defined once. Callers import these; no string names
 // elsewhere.
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { ActionRequestState, CancelRequest, CancelResult, DecideResult, DecisionSubmission } from './types';
 
 /**
@@ -23,3 +23,11 @@ export const cancelRequestSignal = defineSignal<[CancelRequest]>('cancelRequest'
 
 /** The full state: status, decision, approvals received and refused, timeline, outcome. */
 export const getStateQuery = defineQuery<ActionRequestState>('getState');
+
+/** What the workflow tells its worker without an activity (src/temporal/worker.ts): never during replay, not durable. */
+export interface RequestSinks extends Sinks {
+  requests: {
+    /** The request ended with nothing to notify or erase: the worker counts it in the metrics and logs it. */
+    closed(state: ActionRequestState): void;
+  };
+}

@@ -5,6 +5,15 @@ export { CONTROL_TASK_QUEUE, connectorTaskQueue } from './task-queues';
 
 export const WORKFLOW_TYPE = 'actionRequestWorkflow';
 
+/**
+ * The generation new requests start as (ActionRequestInput.generation). A new generation folds the patches of the one
+ * before into its code: workers must run it before any API starts requests with it (see docs/operations.md).
+ */
+export const WORKFLOW_GENERATION = 2;
+
+/** The memo key new-generation workflows keep a pending request's per-group progress under (RequirementProgress[]). */
+export const PROGRESS_MEMO_KEY = 'requirements';
+
 /** Search attributes: ids and enums only, they are stored unencrypted. */
 export const SEARCH_ATTRIBUTES = {
   agent: defineSearchAttributeKey('CsAgent', 'KEYWORD'),

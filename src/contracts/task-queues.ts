@@ -22,3 +22,12 @@ export const DEFAULT_TASK_QUEUES: TaskQueues = { control: CONTROL_TASK_QUEUE, co
 export function prefixedTaskQueues(prefix: string): TaskQueues {
   return { control: `${prefix}-${CONTROL_TASK_QUEUE}`, connector: (name) => `${prefix}-${connectorTaskQueue(name)}` };
 }
+
+/**
+ * Task queues for one process that serves the workflows and every connector (dev mode): each connector's activity runs
+ * on the control queue, so the worker that schedules it is handed it eagerly, without a poll. Workers holding split
+ * credential domains keep their own queues.
+ */
+export function colocatedTaskQueues(queues: TaskQueues): TaskQueues {
+  return { control: queues.control, connector: () => queues.control };
+}

@@ -123,6 +123,11 @@ export interface ConnectorRef {
   /** Per-attempt timeout of the downstream call. */
   timeoutMs: number;
   /**
+   * The connector runs in the control worker (its queue is the control queue, dev mode): the re-check runs inside its
+   * activity (`executeCheckedAction`). Absent: a local re-check before the connector's own activity.
+   */
+  checked?: boolean;
+  /**
    * The call as the Temporal UI's activity summary names it: method and the URL template's path
    * (`POST /v1/payments/{paymentId}/refunds`), placeholders kept, never a parameter value. Absent before it existed.
    */
@@ -183,6 +188,29 @@ export interface ExecuteActionInput {
   target?: ActionTarget;
 }
 
+/**
+ * Input of `executeCheckedAction`: the connector call with the re-check before it, in one activity. Only a control
+ * worker that also serves the connector (colocatedTaskQueues) registers it.
+ */
+export interface CheckedExecutionInput extends ExecuteActionInput {
+  agentId: string;
+  /** The params hash each accepted approval was bound to. */
+  approvedParamsHashes: string[];
+}
+
+/** What `executeCheckedAction` answers: the re-check's refusal (nothing sent in this attempt), or the outcome. */
+export type CheckedExecution =
+  | {
+      refused: string;
+      /** Attempts before this one, which may have reached the downstream (0: nothing was ever sent). */
+      earlierAttempts: number;
+    }
+  | {
+      /** When the re-check passed and the call began (ISO). */
+      startedAt: string;
+      outcome: ExecutionOutcome;
+    };
+
 /** The single input object of `actionRequestWorkflow`. JSON-safe; times are ISO strings. */
 export interface ActionRequestInput {
   requestId: string;
@@ -210,6 +238,14 @@ export interface ActionRequestInput {
    * deliveries. Never a secret: the signing key stays with the worker. Absent: no webhook.
    */
   callback?: CallbackTarget;
+  /**
+   * The workflow generation this request runs as (WORKFLOW_GENERATION in src/contracts/names.ts). From 2 on, every
+   * behaviour added behind a patch is on from the start and no patch marker is written. Absent: a request started
+   * before generations existed, which replays through its patch markers.
+   */
+  generation?: number;
+  /** True when some parameters are sealed in the vault: the request's end then erases them. Absent before it existed. */
+  sealed?: boolean;
 }
 
 /** A completion webhook's receiver and how long its deliveries are retried. Durations are milliseconds. */

@@ -77,7 +77,7 @@ export async function sealSecrets(
       headers: { 'Retry-After': '5' },
     });
   }
-  return { input: { ...input, params: separated.params }, sealId: separated.sealId };
+  return { input: { ...input, params: separated.params, sealed: true }, sealId: separated.sealId };
 }
 
 /** `params.card.cvc`, `params.items[0]`: a path as submit errors name it. */

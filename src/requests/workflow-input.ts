@@ -2,7 +2,7 @@
 import type { AgentRecord } from '../agents';
 import { paramsHash } from '../canonical';
 import type { ActionConfig, CountersignConfig } from '../config/schema';
-import { templatePathOf } from '../contracts/names';
+import { templatePathOf, WORKFLOW_GENERATION } from '../contracts/names';
 import type { ActionRequestInput, ActionTarget, PolicyDecision } from '../contracts/types';
 import { excludedApprovers } from '../directory';
 import type { TaskQueues } from '../temporal/worker';
@@ -30,6 +30,7 @@ export function workflowInput(
   const connector = deps.config.connectors[action.connector];
   return {
     requestId,
+    generation: WORKFLOW_GENERATION,
     agent: { id: agent.id, owner: agent.owner },
     action: body.action,
     risk: action.risk,
@@ -45,6 +46,7 @@ export function workflowInput(
       name: action.connector,
       type: connector?.type ?? 'http',
       taskQueue: deps.taskQueues.connector(action.connector),
+      ...(deps.taskQueues.connector(action.connector) === deps.taskQueues.control ? { checked: true } : {}),
       timeoutMs: connector?.timeout ?? 10_000,
       ...(action.http ? { call: `${action.http.method} ${templatePathOf(action.http.url)}` } : {}),
     },

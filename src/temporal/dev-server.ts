@@ -24,6 +24,12 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** The dynamic config that lets the server dispatch activities eagerly (tests and benchmarks start with it too). */
+export const EAGER_ACTIVITY_ARGS: readonly string[] = [
+  '--dynamic-config-value',
+  'system.enableActivityEagerExecution=true',
+];
+
 /** The `temporal server start-dev` arguments for a persisted dev server. */
 export function devServerArgs(options: Omit<DevServerOptions, 'cliPath' | 'logger'>): string[] {
   const args = [
@@ -45,6 +51,9 @@ export function devServerArgs(options: Omit<DevServerOptions, 'cliPath' | 'logge
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
+    // Dev mode runs connectors on the control queue: the server may then hand an activity to the worker in its answer
+    // to the workflow task that scheduled it (off by default in the server).
+    ...EAGER_ACTIVITY_ARGS,
   ];
   for (const declaration of SEARCH_ATTRIBUTE_DECLARATIONS) args.push('--search-attribute', declaration);
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);

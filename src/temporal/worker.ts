@@ -9,13 +9,20 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { createCheckedExecution } from '../../activities/checked-execution';
+import type { RequestSinks } from '../contracts/messages';
 import { createConnectorActivities, type ConnectorDeps } from '../../activities/connectors';
 import type { TaskQueues } from '../contracts/task-queues';
 import { COMPILED } from '../build-info';
 import type { CountersignConfig } from '../config/schema';
 import { packagePath, PREBUILT_WORKFLOW_BUNDLE } from '../paths';
 
-export { DEFAULT_TASK_QUEUES, prefixedTaskQueues, type TaskQueues } from '../contracts/task-queues';
+export {
+  colocatedTaskQueues,
+  DEFAULT_TASK_QUEUES,
+  prefixedTaskQueues,
+  type TaskQueues,
+} from '../contracts/task-queues';
 
 /** The workflow sources' entry, bundled at worker start when there is no prebuilt bundle. */
 export const WORKFLOWS_PATH = packagePath('workflows', 'index.ts');
@@ -69,6 +76,11 @@ export interface CreateWorkersOptions {
   control: boolean;
   /** Connector credential domains this process serves. */
   connectors: readonly string[];
+  /**
+   * The queues requests started before `taskQueues` colocated the connectors still name (dev mode upgraded in place):
+   * their connectors keep a worker there too, so those requests execute.
+   */
+  legacyConnectorQueues?: TaskQueues;
   activityDeps: ActivityDeps;
   connectorDeps?: Omit<ConnectorDeps, 'config' | 'logger'>;
   /** A prebuilt workflow bundle (tests and benchmarks pass the build's); see workflowSource. */
@@ -90,8 +102,29 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
   if (unknown.length > 0) throw new Error(`unknown connector(s): ${unknown.join(', ')}`);
   const workers: Worker[] = [];
   const activityInterceptors = options.tracing?.activityInterceptors;
+  // Connectors whose queue is the control queue (single-process mode, colocatedTaskQueues) run in the control worker:
+  // their activity is then dispatched eagerly, in the answer to the workflow task that schedules it.
+  const colocated = options.control
+    ? options.connectors.filter((name) => options.taskQueues.connector(name) === options.taskQueues.control)
+    : [];
   if (options.control) {
     const source = workflowSource(options.workflowBundle);
+    const control = createActivities(options.activityDeps);
+    let connectorActivities = {};
+    if (colocated.length > 0) {
+      const connector = createConnectorActivities({
+        ...options.connectorDeps,
+        config: restrictToConnectors(options.config, colocated),
+        logger: options.activityDeps.logger.child({ connectors: colocated }),
+      });
+      connectorActivities = {
+        ...connector,
+        ...createCheckedExecution({
+          recheckBeforeExecution: (input) => control.recheckBeforeExecution(input),
+          executeConnectorAction: (input) => connector.executeConnectorAction(input),
+        }),
+      };
+    }
     workers.push(
       await Worker.create({
         connection: options.connection,
@@ -100,23 +133,27 @@ export async function createWorkers(options: CreateWorkersOptions): Promise<Work
         taskQueue: options.taskQueues.control,
         ...source,
         interceptors: { ...source.interceptors, ...(activityInterceptors ? { activity: activityInterceptors } : {}) },
-        sinks: options.tracing?.sinks ?? UNTRACED_SINKS,
-        activities: createActivities(options.activityDeps),
+        sinks: { ...(options.tracing?.sinks ?? UNTRACED_SINKS), ...requestSinks(options.activityDeps) },
+        activities: { ...control, ...connectorActivities },
         maxCachedWorkflows: options.config.workers.maxCachedWorkflows,
         ...options.tuning,
       }),
     );
   }
   for (const name of options.connectors) {
+    const taskQueue = colocated.includes(name)
+      ? options.legacyConnectorQueues?.connector(name)
+      : options.taskQueues.connector(name);
+    if (taskQueue === undefined || taskQueue === options.taskQueues.control) continue;
     workers.push(
       await Worker.create({
         connection: options.connection,
         namespace: options.namespace,
         ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-        taskQueue: options.taskQueues.connector(name),
+        taskQueue,
         activities: createConnectorActivities({
           ...options.connectorDeps,
-          config: restrictToConnector(options.config, name),
+          config: restrictToConnectors(options.config, [name]),
           logger: options.activityDeps.logger.child({ connector: name }),
         }),
         ...(activityInterceptors ? { interceptors: { activity: activityInterceptors } } : {}),
@@ -132,13 +169,34 @@ export async function runWorkers(workers: readonly Worker[]): Promise<void> {
   await Promise.all(workers.map((w) => w.run()));
 }
 
-/** A config view holding only one connector's settings, so a domain's worker cannot reach another's credentials. */
-function restrictToConnector(config: CountersignConfig, name: string): CountersignConfig {
-  const connector = config.connectors[name];
+/** A config view holding only these connectors' settings, so a domain's worker cannot reach another's credentials. */
+function restrictToConnectors(config: CountersignConfig, names: readonly string[]): CountersignConfig {
   return {
     ...config,
-    connectors: connector ? { [name]: connector } : {},
-    actions: Object.fromEntries(Object.entries(config.actions).filter(([, a]) => a.connector === name)),
+    connectors: Object.fromEntries(Object.entries(config.connectors).filter(([name]) => names.includes(name))),
+    actions: Object.fromEntries(Object.entries(config.actions).filter(([, a]) => names.includes(a.connector))),
+  };
+}
+
+/**
+ * The sink behind RequestSinks (workflows/action-request-workflow.ts): a request that ended with nothing to notify is
+ * counted and logged here instead of in an outcome activity. Sinks never run during replay.
+ */
+function requestSinks(deps: ActivityDeps): InjectedSinks<RequestSinks> {
+  return {
+    requests: {
+      closed: {
+        fn: (_info, state) => {
+          deps.observeClosed?.(state);
+          deps.notifier.notifyOutcome({ state, refs: [] }).catch((err: unknown) => {
+            deps.logger.warn(
+              { requestId: state.requestId, err: err instanceof Error ? err.message : String(err) },
+              'outcome log failed',
+            );
+          });
+        },
+      },
+    },
   };
 }
 

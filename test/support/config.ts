@@ -13,6 +13,8 @@ export interface TestConfigOptions {
   extraRules?: string;
   /** The billing connector's idempotency (default key: the test target dedupes). */
   idempotency?: 'key' | 'none';
+  /** The billing connector's per-call timeout (default 2s). */
+  connectorTimeout?: string;
 }
 
 export const TEST_AGENT_KEY = 'cs_test_agent_key_0001';
@@ -50,7 +52,7 @@ connectors:
   billing:
     type: http
     allowedHosts: ['${targetHost}']
-    timeout: 2s
+    timeout: ${options.connectorTimeout ?? '2s'}
     idempotency: ${options.idempotency ?? 'key'}
     credential: { env: COUNTERSIGN_TEST_BILLING_TOKEN }
 actions:

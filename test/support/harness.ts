@@ -22,7 +22,7 @@ import { createRequestService, type RequestService } from '../../src/requests';
 import { metricsOf } from '../../src/app/workers';
 import { createDataConverter, EncryptionCodec } from '../../src/temporal/codec';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
-import { createWorkers, prefixedTaskQueues, type TaskQueues } from '../../src/temporal/worker';
+import { colocatedTaskQueues, createWorkers, prefixedTaskQueues, type TaskQueues } from '../../src/temporal/worker';
 import type { TracingRuntime } from '../../src/tracing/sdk';
 import { createReceiptSigner, generateReceiptKey, type ReceiptSigner } from '../../src/receipts';
 import { createExecutionRecorder, createUsagePolicy, type UsagePolicy } from '../../src/usage';
@@ -68,6 +68,8 @@ export interface HarnessOptions {
   tracing?: TracingRuntime;
   /** Start requests eagerly on this harness's control worker, as dev mode does (API and workers in one process). */
   eagerStart?: boolean;
+  /** Connectors on the control queue, run by the control worker, as dev mode lays them out (colocatedTaskQueues). */
+  colocated?: boolean;
 }
 
 export interface HarnessIdentityOptions {
@@ -168,7 +170,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ...(options.tracing ? { interceptors: { workflow: options.tracing.clientInterceptors } } : {}),
   });
   const nativeConnection = await NativeConnection.connect({ address });
-  const taskQueues = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
+  const prefixed = prefixedTaskQueues(`t-${randomUUID().slice(0, 8)}`);
+  const taskQueues = options.colocated ? colocatedTaskQueues(prefixed) : prefixed;
   const identity = options.identity ? await startIdentity(options.config, options.identity, logger) : undefined;
   const sealedDatabase = options.sealedParams !== false && !identity ? await openTestDatabase('sqlite') : undefined;
   const sealedDb = options.sealedParams === false ? undefined : (identity?.database.db ?? sealedDatabase?.db);

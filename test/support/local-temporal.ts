@@ -3,6 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { defaultCacheDir, loadSettings } from '../../src/config/settings';
 import { SEARCH_ATTRIBUTES } from '../../src/contracts/names';
 import { resolveTemporalCli } from '../../src/temporal/cli';
+import { EAGER_ACTIVITY_ARGS } from '../../src/temporal/dev-server';
 
 /**
  * Starts a dev server (search attributes registered, no UI) and returns the SDK's environment around it; in memory
@@ -21,7 +22,7 @@ export async function startLocalTemporal(options: { dbFilename?: string } = {}):
       ip: '127.0.0.1',
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
-      extraArgs: ['--headless', '--log-level', 'error'],
+      extraArgs: ['--headless', '--log-level', 'error', ...EAGER_ACTIVITY_ARGS],
     },
   });
 }

@@ -1,0 +1,237 @@
+// The current workflow generation (WORKFLOW_GENERATION): no patch markers, one search-attribute upsert per status a
+// list filters on, no outcome activity when there is nothing to notify, and, laid out as dev mode runs it, the
+// connector's activity on the control queue. Older generations replay through their patches (test/replay).
+import type { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROGRESS_MEMO_KEY, WORKFLOW_GENERATION } from '../../src/contracts/names';
+import type { RequirementProgress } from '../../src/contracts/types';
+import { testConfig } from '../support/config';
+import { startHarness, type Harness } from '../support/harness';
+import { startTargetServer, type TargetServer } from '../support/target-server';
+import { createRecordingNotifier, finalState, refund, submit, waitForState } from './helpers';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+async function historyOf(h: Harness, id: string): Promise<HistoryEvent[]> {
+  return (await h.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+}
+
+const markers = (events: HistoryEvent[]) =>
+  events.flatMap((e) => (e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName ?? ''] : []));
+const upsertedKeys = (events: HistoryEvent[]) =>
+  events.flatMap((e) =>
+    e.upsertWorkflowSearchAttributesEventAttributes
+      ? [Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {}).sort()]
+      : [],
+  );
+const scheduled = (events: HistoryEvent[]) =>
+  events.flatMap((e) => {
+    const a = e.activityTaskScheduledEventAttributes;
+    return a ? [{ type: a.activityType?.name ?? '', queue: a.taskQueue?.name ?? '' }] : [];
+  });
+
+describe('the current workflow generation', () => {
+  let target: TargetServer;
+  let h: Harness;
+  const notifier = createRecordingNotifier();
+  beforeAll(async () => {
+    process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_test_secret_value';
+    target = await startTargetServer();
+    h = await startHarness({ config: testConfig({ targetHost: target.host }), colocated: true, notifier });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await target?.close();
+  });
+
+  it('when an allowed request runs, then its history has no marker, one status upsert, only the connector activity on the control queue, and its end is counted', async () => {
+    const { state } = await submit(
+      h,
+      refund(25, { params: { paymentId: 'pay_gen2allow', amount: 25, currency: 'USD' } }),
+    );
+    const final = await finalState(h, state.requestId);
+    expect(final.status).toBe('succeeded');
+    expect(target.callsFor(state.requestId)).toHaveLength(1);
+
+    const events = await historyOf(h, state.requestId);
+    const input = events[0]?.workflowExecutionStartedEventAttributes;
+    expect(input).toBeDefined();
+    // No patch marker (so no TemporalChangeVersion upsert) and no local activity: the re-check ran in the connector's.
+    expect(markers(events)).toEqual([]);
+    expect(upsertedKeys(events)).toEqual([['CsApprovers', 'CsStatus']]);
+    expect(scheduled(events)).toEqual([{ type: 'executeCheckedAction', queue: h.taskQueues.control }]);
+    expect(final.timeline.map((t) => t.event)).toEqual(['submitted', 'executing', 'succeeded']);
+    // Nothing to notify: the worker was told through its sink, not an activity.
+    await expect
+      .poll(() => notifier.outcomes.filter((o) => o.requestId === state.requestId))
+      .toEqual([{ requestId: state.requestId, status: 'succeeded' }]);
+    expect(await h.metrics.text()).toMatch(
+      /countersign_requests_closed_total\{action="payments\.refund",status="succeeded"\} [1-9]/,
+    );
+  });
+
+  it('when a request is started, then its input names the current generation', async () => {
+    const { state } = await submit(
+      h,
+      refund(30, { params: { paymentId: 'pay_gen2input', amount: 30, currency: 'USD' } }),
+    );
+    await finalState(h, state.requestId);
+    const events = await historyOf(h, state.requestId);
+    const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    expect(payload).toBeDefined();
+    const [decoded] = h.codec && payload ? await h.codec.decode([payload]) : [payload];
+    const input = JSON.parse(Buffer.from(decoded?.data ?? new Uint8Array()).toString('utf8')) as {
+      generation?: number;
+    };
+    expect(input.generation).toBe(WORKFLOW_GENERATION);
+  });
+
+  it('when a quorum request gets its first approval, then the memo carries the progress; on the second it executes without an approved upsert', async () => {
+    const { state } = await submit(
+      h,
+      refund(5000, { params: { paymentId: 'pay_gen2quorum', amount: 5000, currency: 'USD' } }),
+    );
+    expect(state.status).toBe('pending_approval');
+    await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'alice' });
+
+    const memo = (await h.client.workflow.getHandle(state.requestId).describe()).memo ?? {};
+    const progress = memo[PROGRESS_MEMO_KEY] as RequirementProgress[] | undefined;
+    expect(progress?.map((r) => ({ group: r.group, approvedBy: r.approvedBy, satisfied: r.satisfied }))).toEqual(
+      state.requirements.map((r) => ({ group: r.group, approvedBy: ['alice'], satisfied: r.quorum <= 1 })),
+    );
+
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'bob' });
+    const final = await finalState(h, state.requestId);
+    expect(final.status).toBe('succeeded');
+    expect(target.callsFor(state.requestId)).toHaveLength(1);
+    const events = await historyOf(h, state.requestId);
+    expect(markers(events)).toEqual([]);
+    // Executing (once, when the quorum is met) and the terminal status: never `approved` on its own.
+    expect(upsertedKeys(events)).toEqual([
+      ['CsApprovers', 'CsStatus'],
+      ['CsApprovers', 'CsStatus'],
+    ]);
+    // A fast execution goes straight to its outcome notice: no "executing" notice ran beside it.
+    const types = scheduled(events).map((s) => s.type);
+    const at = types.indexOf('executeCheckedAction');
+    expect(at).toBeGreaterThan(0);
+    expect(types.slice(at + 1)).toEqual(['notifyOutcome']);
+    // The quorum's "1 of 2" notice, never an "executing" one.
+    const notices = notifier.approverNotifications.filter(
+      (n) => n.requestId === state.requestId && n.kind === 'progress',
+    );
+    expect(notices.map((n) => n.status)).toEqual(['pending_approval']);
+  });
+});
+
+describe('the re-check inside the connector activity', () => {
+  let target: TargetServer;
+  let h: Harness;
+  let halted: string | undefined;
+  let guardDownFor = 0;
+  const notifier = createRecordingNotifier();
+  beforeAll(async () => {
+    process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_test_secret_value';
+    target = await startTargetServer();
+    h = await startHarness({
+      // Calls may take longer than the executing notice's delay.
+      config: testConfig({ targetHost: target.host, connectorTimeout: '10s' }),
+      colocated: true,
+      notifier,
+      // The kill-switch store: only the re-check asks it, so its failures reach nothing else.
+      guard: {
+        blockedReason() {
+          if (guardDownFor > 0) {
+            guardDownFor -= 1;
+            return Promise.reject(new Error('kill-switch store unreachable'));
+          }
+          return Promise.resolve(halted);
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await target?.close();
+  });
+
+  it('when the kill switch is on as an approved request would execute, then it is blocked in the activity and nothing is called', async () => {
+    const { state } = await submit(
+      h,
+      refund(5000, { params: { paymentId: 'pay_gen2halt', amount: 5000, currency: 'USD' } }),
+    );
+    await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'alice' });
+    halted = 'payments frozen';
+    try {
+      await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'bob' });
+      const final = await finalState(h, state.requestId);
+      expect(final.status).toBe('failed');
+      expect(final.outcome?.summary).toContain('kill switch: payments frozen');
+      expect(final.timeline.map((t) => t.event)).not.toContain('executing');
+      expect(target.callsFor(state.requestId)).toHaveLength(0);
+    } finally {
+      halted = undefined;
+    }
+  });
+
+  it('when the kill-switch store cannot answer the activity’s re-check, then the workflow re-checks over its window and the request executes once', async () => {
+    guardDownFor = 2;
+    const { state } = await submit(
+      h,
+      refund(20, { params: { paymentId: 'pay_gen2down', amount: 20, currency: 'USD' } }),
+    );
+    const final = await finalState(h, state.requestId);
+    expect(guardDownFor).toBe(0);
+    expect(final.status).toBe('succeeded');
+    expect(final.timeline.map((t) => t.event)).toEqual(['submitted', 'recheck_retrying', 'executing', 'succeeded']);
+    expect(target.callsFor(state.requestId)).toHaveLength(1);
+    const types = scheduled(await historyOf(h, state.requestId)).map((s) => s.type);
+    expect(types).toEqual(['executeCheckedAction', 'executeConnectorAction']);
+  });
+
+  it('when the kill switch goes on between two attempts, then the retry is not sent and the outcome says an earlier attempt may have arrived', async () => {
+    target.failNext(503, 1);
+    const { state } = await submit(
+      h,
+      refund(21, { params: { paymentId: 'pay_gen2retry', amount: 21, currency: 'USD' } }),
+    );
+    await expect.poll(() => target.callsFor(state.requestId).length, { timeout: 20_000 }).toBe(1);
+    halted = 'payments frozen';
+    try {
+      const final = await finalState(h, state.requestId);
+      expect(final.status).toBe('failed');
+      expect(final.outcome).toMatchObject({ ok: false, unknown: true });
+      expect(final.outcome?.summary).toContain('Not retried: kill switch: payments frozen');
+      expect(target.callsFor(state.requestId)).toHaveLength(1);
+    } finally {
+      halted = undefined;
+    }
+  });
+
+  it('when an approved execution is still running after the notice delay, then approvers are told it executes, after the connector started', async () => {
+    const { state } = await submit(
+      h,
+      refund(5000, { params: { paymentId: 'pay_gen2slow', amount: 5000, currency: 'USD' } }),
+    );
+    await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'alice' });
+    target.delay(3_000);
+    try {
+      await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'bob' });
+      const final = await finalState(h, state.requestId);
+      expect(final.status).toBe('succeeded');
+    } finally {
+      target.delay(0);
+    }
+    const progress = notifier.approverNotifications.filter(
+      (n) => n.requestId === state.requestId && n.kind === 'progress',
+    );
+    expect(progress.map((n) => n.status)).toContain('executing');
+    const types = scheduled(await historyOf(h, state.requestId)).map((s) => s.type);
+    expect(types.slice(types.indexOf('executeCheckedAction') + 1)).toEqual(['notifyApprovers', 'notifyOutcome']);
+  });
+});
+
+const OPERATOR_DECISION = { decision: 'approve' as const, reason: 'checked' };
