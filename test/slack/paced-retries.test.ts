@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackEnv, type SlackEnv } from './slack-env';
 
 const CHANNEL = 'C0PACED001';
-const INTERVAL_MS = 300;
+// Long enough that arrival jitter on a loaded machine (hundreds of ms) cannot close a paced gap to half of it.
+const INTERVAL_MS = 1_000;
 
 describe('paced Slack retries', () => {
   let env: SlackEnv;
