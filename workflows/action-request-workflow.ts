@@ -302,24 +302,11 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     try {
       // Once the connector may have been called, a Temporal cancellation waits for its outcome: abandoning the call
       // would leave a request that may have executed without a record of it.
-      const call = CancellationScope.nonCancellable(() =>
-        connector.executeConnectorAction({
-          requestId: input.requestId,
-          action: input.action,
-          connector: input.connector.name,
-          params: input.params,
-          paramsHash: input.paramsHash,
-          agentId: input.agent.id,
-          approvers: state.approvals.map((a) => a.approver),
-          policyVersion: input.decision.policyVersion,
-          ...(input.target ? { target: input.target } : {}),
-        }),
-      );
+      const call = CancellationScope.nonCancellable(() => connector.executeConnectorAction(executeInput()));
       if (current && requirements.length > 0 && !progressTold) void tellExecuting(call);
       outcome = await call;
     } catch (err) {
-      const status = failureStatus(err);
-      outcome = { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
+      outcome = failureOutcome(err);
     }
     finishExecution(lc, now(), outcome);
     publishSearchAttributes();
@@ -333,16 +320,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     const activity = proxyActivities<CheckedActivities>(connectorOptions([RECHECK_UNAVAILABLE]));
     const call = CancellationScope.nonCancellable(() =>
       activity.executeCheckedAction({
-        requestId: input.requestId,
-        action: input.action,
-        connector: input.connector.name,
-        params: input.params,
-        paramsHash: input.paramsHash,
-        agentId: input.agent.id,
-        approvers: state.approvals.map((a) => a.approver),
+        ...executeInput(),
         approvedParamsHashes: state.approvals.map((a) => a.paramsHash),
-        policyVersion: input.decision.policyVersion,
-        ...(input.target ? { target: input.target } : {}),
       }),
     );
     if (requirements.length > 0) {
@@ -378,8 +357,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
         return false;
       }
       recordExecutionStart(lc, now(), input.connector.name);
-      const status = failureStatus(err);
-      outcome = { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
+      outcome = failureOutcome(err);
     }
     finishExecution(lc, now(), outcome);
     publishSearchAttributes();
@@ -403,6 +381,21 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       throw err;
     }
     await startNotification('progress', undefined, { eager: false });
+  }
+
+  /** What the connector activity is told: ids, the parameters (sealed ones by reference) and who approved. */
+  function executeInput() {
+    return {
+      requestId: input.requestId,
+      action: input.action,
+      connector: input.connector.name,
+      params: input.params,
+      paramsHash: input.paramsHash,
+      agentId: input.agent.id,
+      approvers: state.approvals.map((a) => a.approver),
+      policyVersion: input.decision.policyVersion,
+      ...(input.target ? { target: input.target } : {}),
+    };
   }
 
   /** The connector activity's timeouts and retries; the connector itself stops at its configured maxAttempts. */
@@ -611,6 +604,12 @@ function failureSummary(err: unknown): string {
   }
   if (err instanceof Error) return err.cause instanceof Error ? err.cause.message : err.message;
   return String(err);
+}
+
+/** The outcome of a connector activity that failed: its downstream status, if any, and why. */
+function failureOutcome(err: unknown): ExecutionOutcome {
+  const status = failureStatus(err);
+  return { ok: false, ...(status !== undefined ? { status } : {}), summary: failureSummary(err) };
 }
 
 /** The downstream HTTP status a connector failure carries as its detail, if any. */

@@ -283,7 +283,8 @@ function matchesAction(patterns: readonly string[] | undefined, action: string):
   return patterns.some((p) => (p.endsWith('*') ? action.startsWith(p.slice(0, -1)) : p === action));
 }
 
-function celContext(input: PolicyInput, risk: RiskTier | undefined): Record<string, unknown> {
+/** The CEL variables of one decision. */
+export function celContext(input: PolicyInput, risk: RiskTier | undefined): Record<string, unknown> {
   return {
     ...input.extra,
     params: input.params,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Environment } from '@marcbachmann/cel-js';
 import { describe, expect, it } from 'vitest';
 import { compileDirect, UNHANDLED } from '../../src/policy/direct';
-import { POLICY_VARIABLES, PolicyEngine } from '../../src/policy/engine';
+import { celContext, POLICY_VARIABLES, PolicyEngine } from '../../src/policy/engine';
 import { CORPUS_CONDITIONS, corpusInputs, corpusPolicies, evaluationText } from './policy-corpus';
 
 const VARIABLES = new Set<string>(POLICY_VARIABLES);
@@ -29,21 +29,6 @@ function celOutcome(
   } catch (err) {
     return { error: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err) };
   }
-}
-
-/** The CEL context the engine builds for a request (as `celContext` in engine.ts). */
-function contextOf(input: ReturnType<typeof corpusInputs>[number]): Record<string, unknown> {
-  return {
-    params: input.params,
-    agent: { description: '', allowedActions: [], ...input.agent },
-    request: {
-      reason: input.request.reason,
-      onBehalfOf: input.request.onBehalfOf ?? '',
-      target: { system: '', environment: '', resource: '', ...input.request.target },
-      time: input.request.time,
-    },
-    action: { name: input.action, risk: 'high' },
-  };
 }
 
 const request = (params: Record<string, unknown>, environment = 'staging') => ({
@@ -91,7 +76,7 @@ describe('policy conditions: the direct evaluator', () => {
       const direct = compileDirect(parsed.ast, VARIABLES);
       if (!direct) continue;
       for (const input of inputs) {
-        const ctx = contextOf(input);
+        const ctx = celContext(input, 'high');
         const value = direct(ctx);
         if (value === UNHANDLED) {
           deferred++;
