@@ -3,8 +3,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { AgentDirectory } from '../src/agents';
 import { paramsHash } from '../src/canonical';
 import type {
-  ActionRequestState,
   NotificationRef,
+  NotifiedState,
   NotifyApproversInput,
   NotifyOutcomeInput,
   RecheckInput,
@@ -31,7 +31,7 @@ export interface ActivityDeps {
   notifier: Notifier;
   guard?: ExecutionGuard;
   /** Told once when a request reaches its terminal status (the metrics' closed requests and decision times). */
-  observeClosed?: (state: ActionRequestState) => void;
+  observeClosed?: (state: NotifiedState) => void;
   /** Secret parameters sealed at submit: opened in memory for the re-check's hash, erased when the request ends. */
   sealedParams?: SealedParams;
   /** How long sealed parameters are kept after the request's end (ms; 0: erased at once). */

@@ -4,9 +4,10 @@
 // Activities may be retried and may overlap (the first post does not block the workflow), so this module keeps, per
 // request, the newest state it has seen and the messages it has posted: a retry reuses what already landed, and every
 // edit renders the newest state, so a late or repeated call can never put an older picture back.
+import { revisionOf } from '../src/contracts/lifecycle';
 import {
   isTerminal,
-  type ActionRequestState,
+  type NotifiedState,
   type NotificationRef,
   type NotifyApproversInput,
 } from '../src/contracts/types';
@@ -49,7 +50,7 @@ export interface SlackNotifierDeps {
 }
 
 interface Tracked {
-  state: ActionRequestState;
+  state: NotifiedState;
   params?: Record<string, unknown>;
   /** Channel → message ts of every approval message posted for the request. */
   refs: Map<string, string>;
@@ -77,11 +78,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
   const log = deps.logger.child({ component: 'slack-notifier' });
 
   /** Records the newest state seen for a request; older snapshots (a late retry) never replace a newer one. */
-  function remember(
-    state: ActionRequestState,
-    params?: Record<string, unknown>,
-    refs: NotificationRef[] = [],
-  ): Tracked {
+  function remember(state: NotifiedState, params?: Record<string, unknown>, refs: NotificationRef[] = []): Tracked {
     sweep();
     let t = tracked.get(state.requestId);
     if (!t) {
@@ -118,7 +115,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
   }
 
   /** Where a group's approval messages go: its channel, or the DM of each member who may decide. */
-  async function destinations(group: string, state: ActionRequestState): Promise<string[]> {
+  async function destinations(group: string, state: NotifiedState): Promise<string[]> {
     const config = deps.config.approvers[group];
     if (!config) return [];
     if (config.slackChannel) return [config.slackChannel];
@@ -276,7 +273,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
       // Before anything is posted, so a click on the message finds the facts here.
       if (input.state.status === 'pending_approval') deps.facts?.remember(input.state);
       const t = remember(input.state, input.params, input.refs);
-      const key = `${input.kind}:${input.group ?? ''}:${input.state.timeline.length}`;
+      const key = `${input.kind}:${input.group ?? ''}:${revisionOf(input.state)}`;
       switch (input.kind) {
         case 'requested':
           return once(t, key, () => requested(t));
@@ -298,7 +295,7 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
         log.info({ requestId: input.state.requestId, status: input.state.status }, 'no Slack message to update');
         return;
       }
-      await once(t, `outcome:${input.state.timeline.length}`, async () => {
+      await once(t, `outcome:${revisionOf(input.state)}`, async () => {
         await editAll(t);
         return [];
       });
@@ -306,9 +303,9 @@ export function createSlackNotifier(deps: SlackNotifierDeps): Notifier & { reado
   };
 }
 
-function isNewer(candidate: ActionRequestState, current: ActionRequestState): boolean {
+function isNewer(candidate: NotifiedState, current: NotifiedState): boolean {
   if (isTerminal(current.status) && !isTerminal(candidate.status)) return false;
-  return candidate.timeline.length >= current.timeline.length;
+  return revisionOf(candidate) >= revisionOf(current);
 }
 
 /** HTTP failures and rate limits are retried; Slack's own `ok: false` answers are not (they would fail again). */

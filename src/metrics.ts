@@ -3,7 +3,7 @@
 // set: each process moves the metrics of what it does (submits on the API; executions, outcomes and decision times on
 // the control and connector workers) and leaves the others at zero.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ActionRequestState } from './contracts/types';
+import type { NotifiedState } from './contracts/types';
 import type { RequestObserver } from './requests';
 
 /** How one connector attempt ended. `unknown`: it may have reached the downstream, and it is not sent again. */
@@ -43,7 +43,7 @@ export interface Metrics {
   executionOutcomeUnknown: Counter<'connector' | 'action'>;
   observer: RequestObserver;
   /** For the control worker's outcome activity: a request reached its terminal status. */
-  requestClosed(state: ActionRequestState): void;
+  requestClosed(state: NotifiedState): void;
   /** For the Slack Web API client. */
   slackApiError(method: string, error: string): void;
   /** For the completion webhook sender: one delivery attempt ended so. */
@@ -229,7 +229,7 @@ export function combineObservers(...observers: RequestObserver[]): RequestObserv
 }
 
 /** Seconds from submit to the first decision and to the settling one; undefined when nobody decided. */
-export function decisionTimes(state: ActionRequestState): { first: number; final?: number } | undefined {
+export function decisionTimes(state: NotifiedState): { first: number; final?: number } | undefined {
   const decisions = [...state.approvals, ...state.rejections]
     .map((d) => Date.parse(d.receivedAt))
     .sort((a, b) => a - b);

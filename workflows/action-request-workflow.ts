@@ -37,6 +37,7 @@ import {
   blockExecution,
   createLifecycle,
   finishExecution,
+  notifiedState,
   record,
   recordExecutionStart,
   STANDING_UNCONFIRMED,
@@ -467,7 +468,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       const refs = await notifyActivities(notificationSummary(kind, group), options.eager).notifyApprovers({
         kind,
         group,
-        state,
+        state: notifiedState(state),
         params: input.params,
         refs: notificationRefs,
       });
@@ -491,7 +492,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       // regular activity keeps queries answered meanwhile. The rest finish in their last workflow task.
       const activities =
         leanStart && requirements.length === 0 ? outcomeActivities : notifyActivities('outcome notice');
-      await activities.notifyOutcome({ state, refs: notificationRefs, params: input.params });
+      await activities.notifyOutcome({ state: notifiedState(state), refs: notificationRefs, params: input.params });
     } catch (err) {
       record(lc, now(), 'notification_failed', `outcome: ${failureSummary(err)}`);
     }

@@ -2,7 +2,7 @@
 // agent's reason labelled as its own words, then the decision buttons. Every agent-written string goes through the
 // inert renderer, and every block stays within Block Kit's limits whatever the agent sent.
 import type { types } from '@slack/bolt';
-import type { ActionRequestState } from '../../src/contracts/types';
+import type { NotifiedState } from '../../src/contracts/types';
 import { ACTION_IDS, encodeButtonValue } from './ids';
 import { redactParams } from './params';
 import { mentionPerson, type PeopleDirectory } from './people';
@@ -43,7 +43,7 @@ export interface SlackMessage {
 
 /** Builds the approval message for a request in any status; buttons only while it waits for a decision. */
 export function buildApprovalMessage(
-  state: ActionRequestState,
+  state: NotifiedState,
   params: Record<string, unknown> | undefined,
   ctx: MessageContext,
 ): SlackMessage {
@@ -106,7 +106,7 @@ export function buildApprovalMessage(
 }
 
 /** The one-line status of a request, in mrkdwn (used by the message, App Home and the slash command). */
-export function statusText(state: ActionRequestState, people: PeopleDirectory, inert: InertRenderer): string {
+export function statusText(state: NotifiedState, people: PeopleDirectory, inert: InertRenderer): string {
   const approvedBy = names(
     state.approvals.map((a) => a.approver),
     people,
@@ -140,7 +140,7 @@ export function statusText(state: ActionRequestState, people: PeopleDirectory, i
 }
 
 /** "1 of 2 finance: @alice" for each requirement. */
-export function progressText(state: ActionRequestState, people: PeopleDirectory): string {
+export function progressText(state: NotifiedState, people: PeopleDirectory): string {
   if (state.requirements.length === 0) return 'no approval required';
   return state.requirements
     .map((r) => {
@@ -151,10 +151,7 @@ export function progressText(state: ActionRequestState, people: PeopleDirectory)
 }
 
 /** Approve (with a confirm dialog) and Reject while pending; always the link to the Temporal UI. */
-export function actionButtons(
-  state: ActionRequestState,
-  temporalUrl: string | undefined,
-): types.ActionsBlock | undefined {
+export function actionButtons(state: NotifiedState, temporalUrl: string | undefined): types.ActionsBlock | undefined {
   const elements: types.ActionsBlockElement[] = [];
   const value = encodeButtonValue(state.requestId, state.paramsHash);
   if (state.status === 'pending_approval') {
@@ -200,7 +197,7 @@ export function actionButtons(
 }
 
 /** Request id, short params hash and policy version. */
-export function contextBlock(state: ActionRequestState): types.ContextBlock {
+export function contextBlock(state: NotifiedState): types.ContextBlock {
   return {
     type: 'context',
     elements: [
@@ -225,7 +222,7 @@ export function slackDate(iso: string): string {
 }
 
 /** The notification text: ids and counts only, never agent-written text. */
-export function fallbackText(state: ActionRequestState): string {
+export function fallbackText(state: NotifiedState): string {
   const progress = state.requirements.map((r) => `${r.approvedBy.length} of ${r.quorum} ${r.group}`).join(', ');
   return escapeAndTruncate(
     `${headerPrefix(state)}: ${state.action} requested by ${state.agent.id}${progress ? ` (${progress})` : ''} · ${state.requestId}`,
@@ -234,7 +231,7 @@ export function fallbackText(state: ActionRequestState): string {
 }
 
 function factFields(
-  state: ActionRequestState,
+  state: NotifiedState,
   redacted: unknown,
   ctx: MessageContext,
   inert: InertRenderer,
@@ -270,7 +267,7 @@ function amountOf(redacted: unknown): string | undefined {
   return `${amount.toLocaleString('en-US', { maximumFractionDigits: 6 })}${typeof currency === 'string' ? ` ${currency}` : ''}`;
 }
 
-function hasHiddenInState(state: ActionRequestState, inert: InertRenderer): boolean {
+function hasHiddenInState(state: NotifiedState, inert: InertRenderer): boolean {
   // The cancellation and rejection reasons are rendered only in some statuses; the flag must not depend on that.
   for (const text of [state.cancellation?.reason, ...state.rejections.map((r) => r.reason)]) {
     if (text) inert.inline(text, 10);
@@ -278,7 +275,7 @@ function hasHiddenInState(state: ActionRequestState, inert: InertRenderer): bool
   return inert.flagged;
 }
 
-function headerPrefix(state: ActionRequestState): string {
+function headerPrefix(state: NotifiedState): string {
   switch (state.status) {
     case 'pending_approval':
       return 'Approval needed';
@@ -302,7 +299,7 @@ function headerPrefix(state: ActionRequestState): string {
   }
 }
 
-function riskEmoji(risk: ActionRequestState['risk']): string {
+function riskEmoji(risk: NotifiedState['risk']): string {
   return {
     low: ':large_green_circle:',
     medium: ':large_yellow_circle:',

@@ -9,6 +9,7 @@ import {
   type CancelRequest,
   type DecisionSubmission,
   type ExecutionOutcome,
+  type NotifiedState,
   type RefusalCode,
   type RequestStatus,
 } from './types';
@@ -85,6 +86,33 @@ export function initialState(input: ActionRequestInput): ActionRequestState {
 }
 
 /** A lifecycle at its start. */
+/**
+ * What the notification activities get of `state` (see `NotifiedState`). It shares the state's objects: activity
+ * arguments are serialized when the activity is scheduled.
+ */
+export function notifiedState(state: ActionRequestState): NotifiedState {
+  const { timeline, decision, ...rest } = state;
+  const { effect, evaluatedEffect, mode, rules, reason, policyVersion, approvals } = decision;
+  return {
+    ...rest,
+    decision: {
+      effect,
+      evaluatedEffect,
+      mode,
+      rules,
+      ...(reason !== undefined ? { reason } : {}),
+      policyVersion,
+      approvals,
+    },
+    revision: timeline.length,
+  };
+}
+
+/** A notice's place in its request's history: the timeline's length when it was sent. */
+export function revisionOf(state: NotifiedState): number {
+  return state.revision ?? state.timeline?.length ?? 0;
+}
+
 export function createLifecycle(input: ActionRequestInput): Lifecycle {
   return {
     input,

@@ -142,19 +142,31 @@ export interface NotificationRef {
 
 export type NotificationKind = 'requested' | 'reminder' | 'escalated' | 'progress';
 
+/**
+ * A request as the notification activities get it: its state without the timeline and without the policy's signals
+ * and inputs, which no notice shows (they stay in the workflow, its result and the start event). `revision` is the
+ * timeline's length, which orders notices and tells a retried one from a new one. A full state is one too.
+ */
+export type NotifiedState = Omit<ActionRequestState, 'timeline' | 'decision'> & {
+  decision: Omit<PolicyDecision, 'signals' | 'inputs'>;
+  /** The timeline's length when sent. Absent from inputs written before it, which carry the timeline itself. */
+  revision?: number;
+  timeline?: TimelineEntry[];
+};
+
 /** Input of the `notifyApprovers` activity. */
 export interface NotifyApproversInput {
   kind: NotificationKind;
   /** For reminders and escalations: the group concerned (the escalation group when escalating). */
   group?: string;
-  state: ActionRequestState;
+  state: NotifiedState;
   params: Record<string, unknown>;
   refs: NotificationRef[];
 }
 
 /** Input of the `notifyOutcome` activity. */
 export interface NotifyOutcomeInput {
-  state: ActionRequestState;
+  state: NotifiedState;
   refs: NotificationRef[];
   /** The request's parameters, so an edited message keeps its (redacted) preview. */
   params?: Record<string, unknown>;

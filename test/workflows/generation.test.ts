@@ -30,6 +30,19 @@ const scheduled = (events: HistoryEvent[]) =>
     return a ? [{ type: a.activityType?.name ?? '', queue: a.taskQueue?.name ?? '' }] : [];
   });
 
+/** The decoded first argument of every `type` activity the history scheduled. */
+async function activityInputs(h: Harness, events: HistoryEvent[], type: string): Promise<Record<string, unknown>[]> {
+  const payloads = events.flatMap((e) => {
+    const a = e.activityTaskScheduledEventAttributes;
+    const first = a?.activityType?.name === type ? a.input?.payloads?.[0] : undefined;
+    return first ? [first] : [];
+  });
+  const decoded = h.codec ? await h.codec.decode(payloads) : payloads;
+  return decoded.map(
+    (p) => JSON.parse(Buffer.from(p.data ?? new Uint8Array()).toString('utf8')) as Record<string, unknown>,
+  );
+}
+
 describe('the current workflow generation', () => {
   let target: TargetServer;
   let h: Harness;
@@ -122,6 +135,27 @@ describe('the current workflow generation', () => {
       (n) => n.requestId === state.requestId && n.kind === 'progress',
     );
     expect(notices.map((n) => n.status)).toEqual(['pending_approval']);
+
+    // The notices got the request without its timeline and the policy's signals and inputs, and the timeline's
+    // length as their revision: the requested, the "1 of 2" and the outcome notice, each later than the one before.
+    const notified = [
+      ...(await activityInputs(h, events, 'notifyApprovers')),
+      ...(await activityInputs(h, events, 'notifyOutcome')),
+    ].map((input) => input.state as Record<string, unknown> & { decision: Record<string, unknown> });
+    expect(notified).toHaveLength(3);
+    // The workflow's own state keeps what the notices leave out.
+    expect(final.decision).toHaveProperty('inputs');
+    for (const n of notified) {
+      expect(n.requestId).toBe(state.requestId);
+      expect(n).not.toHaveProperty('timeline');
+      expect(n.decision).not.toHaveProperty('signals');
+      expect(n.decision).not.toHaveProperty('inputs');
+      expect(n.decision.approvals).toEqual(state.decision.approvals);
+    }
+    const revisions = notified.map((n) => n.revision as number);
+    expect(revisions.at(-1)).toBe(final.timeline.length);
+    expect([...revisions].sort((a, b) => a - b)).toEqual(revisions);
+    expect(new Set(revisions).size).toBe(3);
   });
 });
 
