@@ -1,10 +1,12 @@
-// B4: requests parked awaiting approval, at volume, in the product's own process: a fresh child process running the
-// compiled `countersign dev` (HTTP API, request service, control and connector workers in one process, the config's
-// default `workers.maxCachedWorkflows`, payloads sealed by dev mode's codec) on a data directory of its own, with its
-// embedded Temporal dev server, as `npm start` runs it. The example config's large refund parks for two approvers.
+// B4: requests parked awaiting approval, at volume, in the product's own process: a fresh `npm start` (the compiled
+// `countersign dev`: HTTP API, request service, control and connector workers in one process, the config's default
+// `workers.maxCachedWorkflows`, payloads sealed by dev mode's codec, the start script's environment) on a data
+// directory of its own, with its embedded Temporal dev server. The example config's large refund parks for two approvers.
 // Measured: the dev-mode process's resident memory and heap (its /metrics) before and after, the dev server's SQLite
 // file per parked request (WAL checkpointed first, so the figure is the database's, not the log's) split by table and
-// index, one parked history's events by kind, and whether submit latency drifts as the parked set grows.
+// index, one parked history's events by kind, and whether submit latency drifts as the parked set grows. Beside it, the
+// floor on the same dev server: as many bare workflows parked on a signal with a timer (no memo, search attributes or
+// payload codec), run by a bare worker in the bench process, and the database they add.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import proto, { type temporal } from '@temporalio/proto';
 import { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { connectTemporal } from '../src/temporal/adapter';
+import { benchBundle } from './baselines';
 import { startDevMode } from './dev-mode';
 import { pool, quantile } from './stats';
 
@@ -35,7 +39,13 @@ export interface ParkingFigures {
   rssPerRequestKb: number;
   heapBeforeMb: number;
   heapAfterMb: number;
+  /** The same a minute later, nothing submitted meanwhile (what the burst left has had time to be collected). */
+  rssMinuteLaterMb: number;
+  heapMinuteLaterMb: number;
   diskPerRequestKb: number;
+  /** The floor: dev-server database per bare workflow parked on a signal (same server, after the requests). */
+  bareDiskPerWorkflowKb: number;
+  bareHistoryEvents: number;
   /** Bytes per parked request by table or index (SQLite dbstat), largest first. */
   diskByObject: { name: string; bytesPerRequest: number }[];
   /** The WAL's size just before the checkpoint that precedes the after-measure. */
@@ -118,7 +128,7 @@ export async function runParkingBench(options: { parked: number; concurrency: nu
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-b4-'));
   const dbFile = join(dataDir, 'temporal.sqlite');
   // The default per-agent rate would refuse a bench's burst; nothing else is changed.
-  const dev = await startDevMode({ command: 'dev', dataDir, env: { COUNTERSIGN_RATE_LIMIT: '100000/s' } });
+  const dev = await startDevMode({ command: 'npm', dataDir, env: { COUNTERSIGN_RATE_LIMIT: '100000/s' } });
   const connection = await connectTemporal({ address: dev.temporalAddress });
   // No codec: the history is read as stored, sealed payloads included.
   const client = new Client({ connection, namespace: 'default' });
@@ -170,7 +180,10 @@ export async function runParkingBench(options: { parked: number; concurrency: nu
     await sleep(5000);
     const after = await processMemory(dev.apiUrl);
     const diskAfter = databaseSize(dbFile);
+    await sleep(60_000);
+    const minuteLater = await processMemory(dev.apiUrl);
     const events = (await client.workflow.getHandle(firstId).fetchHistory()).events ?? [];
+    const bare = await parkBare(dev.temporalAddress, client, options, dbFile);
     const kinds = historyKinds(events);
     const first = latencies.slice(0, 100);
     const last = latencies.slice(-100);
@@ -183,7 +196,11 @@ export async function runParkingBench(options: { parked: number; concurrency: nu
       rssPerRequestKb: perRequest(after.rss - before.rss) / 1024,
       heapBeforeMb: before.heap / 2 ** 20,
       heapAfterMb: after.heap / 2 ** 20,
+      rssMinuteLaterMb: minuteLater.rss / 2 ** 20,
+      heapMinuteLaterMb: minuteLater.heap / 2 ** 20,
       diskPerRequestKb: perRequest(diskAfter.bytes - diskBefore.bytes) / 1024,
+      bareDiskPerWorkflowKb: bare.diskPerWorkflowKb,
+      bareHistoryEvents: bare.historyEvents,
       diskByObject: [...names]
         .map((name) => ({
           name,
@@ -206,6 +223,51 @@ export async function runParkingBench(options: { parked: number; concurrency: nu
     await connection.close();
     await dev.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The floor: `parked` bare workflows that wait for a signal (with a timeout, as a request waits with its expiry), run by
+ * a bare worker in this process on the same dev server; the database they add per workflow.
+ */
+async function parkBare(
+  address: string,
+  client: Client,
+  options: { parked: number; concurrency: number },
+  dbFile: string,
+): Promise<{ diskPerWorkflowKb: number; historyEvents: number }> {
+  const connection = await NativeConnection.connect({ address });
+  const taskQueue = `bench-b4-bare-${randomUUID().slice(0, 8)}`;
+  const worker = await Worker.create({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: await benchBundle('bare-signal'),
+    activities: { callDownstream: async () => 0 },
+  });
+  const running = worker.run();
+  try {
+    const before = databaseSize(dbFile);
+    const ids = Array.from({ length: options.parked }, (_, i) => `${taskQueue}-${i}`);
+    await pool(ids, options.concurrency, async (workflowId) => {
+      await client.workflow.start('bareSignalWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [{ url: 'http://127.0.0.1:9/', key: workflowId, waitMs: 86_400_000 }],
+      });
+    });
+    // Parked once every first workflow task has completed and started its timer (start, three task events, timer).
+    const parkedOnTimer = async (id: string) =>
+      ((await client.workflow.getHandle(id).fetchHistory()).events ?? []).some((e) => e.timerStartedEventAttributes);
+    for (const id of ids) while (!(await parkedOnTimer(id))) await sleep(100);
+    await sleep(5000);
+    const after = databaseSize(dbFile);
+    const events = (await client.workflow.getHandle(ids[0] ?? '').fetchHistory()).events ?? [];
+    return { diskPerWorkflowKb: (after.bytes - before.bytes) / options.parked / 1024, historyEvents: events.length };
+  } finally {
+    worker.shutdown();
+    await running;
+    await connection.close();
   }
 }
 

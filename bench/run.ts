@@ -295,14 +295,17 @@ if (needsServer) {
 if (wanted('B4')) {
   const parkedAt = args.indexOf('--parked');
   const parked = parkedAt >= 0 ? Number(args[parkedAt + 1]) : quick ? 2_000 : 10_000;
+  // The floor's bare worker runs in this process.
+  installTemporalRuntime(createLogger({ level: 'warn' }), 'ERROR');
   const { value, load } = await measured(() => runParkingBench({ parked, concurrency: 8 }));
   const kb = (bytes: number) => fmt(bytes / 1024, 1);
   report({
     id: 'B4',
-    title: 'requests parked awaiting approval (a fresh `countersign dev` process)',
+    title: 'requests parked awaiting approval (a fresh `npm start` process)',
     notes: [
-      `${value.parked} parked through POST /v1/action-requests (example config, large refund, 8 in flight); the compiled countersign dev in a child process of its own: API, request service, control and connector workers, default workers.maxCachedWorkflows, payloads sealed; one round`,
-      `memory from the process's /metrics (no forced GC); disk: the dev server's SQLite file after a WAL checkpoint (WAL before it ${fmt(value.walBeforeCheckpointMb, 1)} MB, ${value.freelistPagesAfter} free pages after)`,
+      `${value.parked} parked through POST /v1/action-requests (example config, large refund, 8 in flight); npm start (the compiled countersign dev, the start script's environment) in a child process of its own: API, request service, control and connector workers, default workers.maxCachedWorkflows, payloads sealed; one round`,
+      `the floor: ${value.parked} bare workflows parked on a signal with a timer (${value.bareHistoryEvents} events, no memo, search attributes or codec) on the same dev server, by a bare worker in the bench process`,
+      `memory from the process's /metrics (no forced GC) 5 s after the last request parked, and again a minute later with nothing submitted meanwhile; disk: the dev server's SQLite file after a WAL checkpoint (WAL before it ${fmt(value.walBeforeCheckpointMb, 1)} MB, ${value.freelistPagesAfter} free pages after)`,
       `disk per parked request by table/index: ${value.diskByObject
         .slice(0, 6)
         .map((o) => `${o.name} ${kb(o.bytesPerRequest)} KB`)
@@ -327,12 +330,17 @@ if (wanted('B4')) {
         bar: { op: '<=', value: 400 },
       }),
       metric('RSS growth per parked request', 'KB', 'measure', [value.rssPerRequestKb], { digits: 1 }),
+      metric('process RSS a minute later', 'MB', 'measure', [value.rssMinuteLaterMb], { digits: 0 }),
       metric('heap before', 'MB', 'measure', [value.heapBeforeMb], { digits: 0 }),
       metric('heap parked', 'MB', 'measure', [value.heapAfterMb], { digits: 0 }),
+      metric('heap a minute later', 'MB', 'measure', [value.heapMinuteLaterMb], { digits: 0 }),
       metric('dev-server database per parked request', 'KB', 'measure', [value.diskPerRequestKb], {
         digits: 1,
         goal: { op: '<=', value: 10 },
         bar: { op: '<=', value: 15 },
+      }),
+      metric('bare: dev-server database per parked workflow', 'KB', 'bare', [value.bareDiskPerWorkflowKb], {
+        digits: 1,
       }),
       metric('one parked history, events', '', 'measure', [value.historyEvents], { digits: 0 }),
       metric('one parked history, payload bytes', 'B', 'measure', [value.historyPayloadBytes], { digits: 0 }),

@@ -273,7 +273,9 @@ const webhooksSchema = z
     agentSecrets: z
       .record(id, credentialSchema)
       .default({})
-      .describe('Agent id → its own signing secret, so one agent’s receiver cannot verify (or forge) another’s events.'),
+      .describe(
+        'Agent id → its own signing secret, so one agent’s receiver cannot verify (or forge) another’s events.',
+      ),
     allowedHosts: z
       .array(z.string().min(1))
       .default([])
@@ -429,7 +431,7 @@ const federationSchema = z
  * The control worker's default workflow cache: parked requests beyond it replay when they wake instead of holding
  * about 0.3 MB each (the SDK's own default grows with the machine's memory, to thousands).
  */
-export const WORKFLOW_CACHE_DEFAULT = 250;
+export const WORKFLOW_CACHE_DEFAULT = 64;
 
 export const configSchema = z
   .object({
@@ -486,7 +488,7 @@ export const configSchema = z
           .refine((n) => n !== 1, '0 (no cache) or at least 2')
           .default(WORKFLOW_CACHE_DEFAULT)
           .describe(
-            `How many request workflows the control worker keeps in memory between their steps (the Temporal SDK's sticky cache). A request parked awaiting approval beyond this many is evicted and replayed from its history when a decision, timer or cancellation arrives, so memory stays bounded however many wait; 0 keeps none (every step replays). Default ${WORKFLOW_CACHE_DEFAULT}: room for every request in flight with margin, a few tens of MB. See docs/performance.md.`,
+            `How many request workflows the control worker keeps in memory between their steps (the Temporal SDK's sticky cache). A request parked awaiting approval beyond this many is evicted and replayed from its history when a decision, timer or cancellation arrives, so memory stays bounded however many wait; 0 keeps none (every step replays). Default ${WORKFLOW_CACHE_DEFAULT}: room for the requests one process has in flight at once, with margin; raise it for a worker that runs more at a time. See docs/performance.md.`,
           ),
       })
       .strict()
