@@ -339,7 +339,7 @@ if (wanted('B4')) {
         goal: { op: '<=', value: 10 },
         bar: { op: '<=', value: 15 },
       }),
-      metric('bare: dev-server database per parked workflow', 'KB', 'bare', [value.bareDiskPerWorkflowKb], {
+      metric('dev-server database per parked workflow', 'KB', 'bare', [value.bareDiskPerWorkflowKb], {
         digits: 1,
       }),
       metric('one parked history, events', '', 'measure', [value.historyEvents], { digits: 0 }),
