@@ -85,7 +85,6 @@ export function initialState(input: ActionRequestInput): ActionRequestState {
   };
 }
 
-/** A lifecycle at its start. */
 /**
  * What the notification activities get of `state` (see `NotifiedState`). It shares the state's objects: activity
  * arguments are serialized when the activity is scheduled.
@@ -113,6 +112,7 @@ export function revisionOf(state: NotifiedState): number {
   return state.revision ?? state.timeline?.length ?? 0;
 }
 
+/** A lifecycle at its start. */
 export function createLifecycle(input: ActionRequestInput): Lifecycle {
   return {
     input,
