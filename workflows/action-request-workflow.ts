@@ -103,6 +103,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   const startedMs = Date.now();
   // Generation 2 on: every patch below is on from the start, and no marker records it.
   const current = (input.generation ?? 1) >= 2;
+  // Generation 3 on: lists show an approved request as `executing` only once its execution has taken a while.
+  const listExecutingLate = (input.generation ?? 1) >= 3;
   const since = (patchId: string) => current || patched(patchId);
   const requirements = input.decision.approvals;
   const lc: Lifecycle = createLifecycle(input);
@@ -169,10 +171,12 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   const webhooks = input.callback !== undefined && since('completion-webhooks');
   /** The start of the pending_approval event's delivery, when the request waited for people. */
   let pendingWebhook: Promise<void> | undefined;
-  /** Whether approvers were told the request is executing (once, beside the connector's activity). */
+  /** Whether approvers were told the request is executing (once per request, beside the connector's activity). */
   let progressTold = false;
   /** Whether the timeline already says the re-check could not run (once per request). */
   let recheckRetryRecorded = false;
+  /** Whether the search attributes say `executing` (an allowed request's start already did). */
+  let executingListed = state.status === 'executing';
 
   try {
     await run();
@@ -211,7 +215,14 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (state.status === 'pending_approval') await awaitDecision();
     if (state.status === 'approved') {
       beginExecution(lc);
-      publishSearchAttributes();
+      // From generation 3 the workflow task that starts the execution carries no upsert: lists show `executing`
+      // once the execution has run for EXECUTING_NOTICE_DELAY_MS or its re-check has to wait (listExecuting), and a
+      // faster one goes from pending_approval straight to its outcome.
+      if (listExecutingLate) setCurrentDetails(currentDetails(state));
+      else {
+        publishSearchAttributes();
+        executingListed = true;
+      }
       // Approvers see "approved, executing" while the connector runs, not the last quorum count. The current
       // generation tells them once the connector's activity is scheduled, so the notice never goes first.
       if (!current && requirements.length > 0 && patched('notify-approved-before-execution')) {
@@ -326,7 +337,8 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       }),
     );
     if (requirements.length > 0) {
-      progressTold = true;
+      // Before generation 3 one notice was due per request even when this activity gave way to the windowed path.
+      if (!listExecutingLate) progressTold = true;
       void tellExecuting(call);
     }
     let outcome: ExecutionOutcome;
@@ -381,7 +393,19 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       if (isCancellation(err)) return;
       throw err;
     }
+    if (listExecutingLate) {
+      if (progressTold) return;
+      progressTold = true;
+    }
+    listExecuting();
     await startNotification('progress', undefined, { eager: false });
+  }
+
+  /** Lists the request as `executing`, once: the execution is taking a while (generation 3 on). */
+  function listExecuting(): void {
+    if (executingListed || state.status !== 'executing') return;
+    executingListed = true;
+    publishSearchAttributes();
   }
 
   /** What the connector activity is told: ids, the parameters (sealed ones by reference) and who approved. */
@@ -453,6 +477,7 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
           };
         }
         if (attempt === 1 && !recheckRetryRecorded) record(lc, now(), 'recheck_retrying', reason);
+        if (listExecutingLate) listExecuting();
         await sleep(backoffMs, { summary: 're-check retry' });
         backoffMs = Math.min(backoffMs * 2, RECHECK_MAX_BACKOFF_MS);
       }

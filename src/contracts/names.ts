@@ -9,7 +9,7 @@ export const WORKFLOW_TYPE = 'actionRequestWorkflow';
  * The generation new requests start as (ActionRequestInput.generation). A new generation folds the patches of the one
  * before into its code: workers must run it before any API starts requests with it (see docs/operations.md).
  */
-export const WORKFLOW_GENERATION = 2;
+export const WORKFLOW_GENERATION = 3;
 
 /** The memo key new-generation workflows keep a pending request's per-group progress under (RequirementProgress[]). */
 export const PROGRESS_MEMO_KEY = 'requirements';

@@ -252,8 +252,10 @@ export interface ActionRequestInput {
   callback?: CallbackTarget;
   /**
    * The workflow generation this request runs as (WORKFLOW_GENERATION in src/contracts/names.ts). From 2 on, every
-   * behaviour added behind a patch is on from the start and no patch marker is written. Absent: a request started
-   * before generations existed, which replays through its patch markers.
+   * behaviour added behind a patch is on from the start and no patch marker is written. From 3 on, an approved
+   * request's search attributes say `executing` only once its execution has run for a while (its workflow task that
+   * starts the execution upserts nothing). Absent: a request started before generations existed, which replays
+   * through its patch markers.
    */
   generation?: number;
   /** True when some parameters are sealed in the vault: the request's end then erases them. Absent before it existed. */

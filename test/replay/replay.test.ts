@@ -77,9 +77,9 @@ describe('replay of recorded histories', () => {
     }
   });
 
-  it('when the v5 histories are read, then they hold no patch marker, and the dev-mode one runs its re-check in the connector activity', () => {
+  it('when the v5 and v6 histories are read, then they hold no patch marker, and the dev-mode one runs its re-check in the connector activity', () => {
     const text = (file: string) => readFileSync(`${HISTORIES}${file}`, 'utf8');
-    for (const file of files.filter((f) => f.startsWith('v5-'))) {
+    for (const file of files.filter((f) => f.startsWith('v5-') || f.startsWith('v6-'))) {
       expect(text(file), file).not.toContain('"markerName": "core_patch"');
       expect(text(file), file).not.toContain('TemporalChangeVersion');
     }
@@ -87,6 +87,16 @@ describe('replay of recorded histories', () => {
     expect(text('v5-allow-colocated.json')).toContain('"name": "executeCheckedAction"');
     expect(text('v5-allow-colocated.json')).not.toContain('"markerName": "core_local_activity"');
     expect(text('v5-allow.json')).toContain('"name": "executeConnectorAction"');
+  });
+
+  it('when the v6 histories are read, then an approved execution upserts only its outcome, where v5 listed it executing first', () => {
+    const statuses = (file: string) =>
+      (load(file).events ?? []).flatMap((e) => {
+        const data = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.CsStatus?.data;
+        return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as string] : [];
+      });
+    expect(statuses('v5-quorum-approval.json')).toEqual(['executing', 'succeeded']);
+    expect(statuses('v6-quorum-approval.json')).toEqual(['succeeded']);
   });
 
   it('when the generations are compared, then decisions arrive as signals before v3 and as decide updates from v3 on', () => {

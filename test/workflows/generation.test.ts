@@ -1,9 +1,9 @@
 // The current workflow generation (WORKFLOW_GENERATION): no patch markers, one search-attribute upsert per status a
-// list filters on, no outcome activity when there is nothing to notify, and, laid out as dev mode runs it, the
+// list filters on (`executing` only for an execution that takes a while), no outcome activity when there is nothing to notify, and, laid out as dev mode runs it, the
 // connector's activity on the control queue. Older generations replay through their patches (test/replay).
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROGRESS_MEMO_KEY, WORKFLOW_GENERATION } from '../../src/contracts/names';
+import { PROGRESS_MEMO_KEY, SEARCH_ATTRIBUTES, WORKFLOW_GENERATION } from '../../src/contracts/names';
 import type { RequirementProgress } from '../../src/contracts/types';
 import { testConfig } from '../support/config';
 import { startHarness, type Harness } from '../support/harness';
@@ -24,6 +24,12 @@ const upsertedKeys = (events: HistoryEvent[]) =>
       ? [Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {}).sort()]
       : [],
   );
+/** The status each search-attribute upsert of the history wrote, in order. */
+const upsertedStatuses = (events: HistoryEvent[]) =>
+  events.flatMap((e) => {
+    const data = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.CsStatus?.data;
+    return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as string] : [];
+  });
 const scheduled = (events: HistoryEvent[]) =>
   events.flatMap((e) => {
     const a = e.activityTaskScheduledEventAttributes;
@@ -99,7 +105,7 @@ describe('the current workflow generation', () => {
     expect(input.generation).toBe(WORKFLOW_GENERATION);
   });
 
-  it('when a quorum request gets its first approval, then the memo carries the progress; on the second it executes without an approved upsert', async () => {
+  it('when a quorum request gets its first approval, then the memo carries the progress; on the second it executes with no upsert before its outcome', async () => {
     const { state } = await submit(
       h,
       refund(5000, { params: { paymentId: 'pay_gen2quorum', amount: 5000, currency: 'USD' } }),
@@ -120,11 +126,9 @@ describe('the current workflow generation', () => {
     expect(target.callsFor(state.requestId)).toHaveLength(1);
     const events = await historyOf(h, state.requestId);
     expect(markers(events)).toEqual([]);
-    // Executing (once, when the quorum is met) and the terminal status: never `approved` on its own.
-    expect(upsertedKeys(events)).toEqual([
-      ['CsApprovers', 'CsStatus'],
-      ['CsApprovers', 'CsStatus'],
-    ]);
+    // The terminal status only: never `approved` on its own, and a fast execution is never listed as `executing`.
+    expect(upsertedKeys(events)).toEqual([['CsApprovers', 'CsStatus']]);
+    expect(upsertedStatuses(events)).toEqual(['succeeded']);
     // A fast execution goes straight to its outcome notice: no "executing" notice ran beside it.
     const types = scheduled(events).map((s) => s.type);
     const at = types.indexOf('executeCheckedAction');
@@ -225,6 +229,24 @@ describe('the re-check inside the connector activity', () => {
     expect(types).toEqual(['executeCheckedAction', 'executeConnectorAction']);
   });
 
+  it('when the activity’s re-check cannot run for an approved request, then lists show it executing while the workflow re-checks, and it executes once', async () => {
+    const { state } = await submit(
+      h,
+      refund(5000, { params: { paymentId: 'pay_gen3retry', amount: 5000, currency: 'USD' } }),
+    );
+    await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'alice' });
+    // The activity's re-check fails, then the workflow's first (a local activity's three attempts); after a backoff
+    // the next one answers.
+    guardDownFor = 4;
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'bob' });
+    const final = await finalState(h, state.requestId);
+    expect(guardDownFor).toBe(0);
+    expect(final.status).toBe('succeeded');
+    expect(target.callsFor(state.requestId)).toHaveLength(1);
+    expect(upsertedStatuses(await historyOf(h, state.requestId))).toEqual(['executing', 'succeeded']);
+  });
+
   it('when the kill switch goes on between two attempts, then the retry is not sent and the outcome says an earlier attempt may have arrived', async () => {
     target.failNext(503, 1);
     const { state } = await submit(
@@ -244,21 +266,32 @@ describe('the re-check inside the connector activity', () => {
     }
   });
 
-  it('when an approved execution is still running after the notice delay, then approvers are told it executes, after the connector started', async () => {
+  it('when an approved execution is still running after the notice delay, then approvers are told it executes and lists show it executing, after the connector started', async () => {
     const { state } = await submit(
       h,
       refund(5000, { params: { paymentId: 'pay_gen2slow', amount: 5000, currency: 'USD' } }),
     );
     await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
     await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'alice' });
-    target.delay(3_000);
+    target.delay(5_000);
     try {
       await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'bob' });
+      // While the call runs, visibility lists the request as executing.
+      await expect
+        .poll(
+          async () =>
+            (await h.client.workflow.getHandle(state.requestId).describe()).typedSearchAttributes.get(
+              SEARCH_ATTRIBUTES.status,
+            ),
+          { timeout: 20_000 },
+        )
+        .toBe('executing');
       const final = await finalState(h, state.requestId);
       expect(final.status).toBe('succeeded');
     } finally {
       target.delay(0);
     }
+    expect(upsertedStatuses(await historyOf(h, state.requestId))).toEqual(['executing', 'succeeded']);
     const progress = notifier.approverNotifications.filter(
       (n) => n.requestId === state.requestId && n.kind === 'progress',
     );
