@@ -20,6 +20,7 @@ import type { ActionRequestState } from '../src/contracts/types';
 import { createHttpApp } from '../src/http/app';
 import { createApiKeyAuthenticator } from '../src/http/auth';
 import { createReadiness } from '../src/http/readiness';
+import { createExecutionStarts } from '../src/execution-starts';
 import { createLogger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
 import { PolicyEngine } from '../src/policy/engine';
@@ -98,6 +99,8 @@ export async function runSlackBench(
   const agents = createConfigAgentDirectory(config);
   const catalog = ActionCatalog.compile(config);
   const metrics = createMetrics();
+  // As dev mode wires it: the connector workers tell the Slack app of this process when an execution starts.
+  const executionStarts = createExecutionStarts();
   const service = createRequestService({
     client,
     config,
@@ -117,6 +120,7 @@ export async function runSlackBench(
     namespace: 'default',
     taskQueue: taskQueues.control,
     tuning: { perChannelIntervalMs: 0 },
+    executionStarts,
   });
   if (!slack.handler) throw new Error('Slack HTTP mode expected');
   const app = createHttpApp({
@@ -151,6 +155,7 @@ export async function runSlackBench(
     activityDeps: { logger, agents, notifier: slack.notifier },
     // The connector resolves its credential first thing in the activity: the moment the execution starts.
     connectorDeps: {
+      executionStarts,
       credentials: {
         resolve: async (_ref, requestId) => {
           starts.mark(requestId);

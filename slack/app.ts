@@ -6,6 +6,7 @@ import express, { type RequestHandler } from 'express';
 import type { CountersignConfig } from '../src/config/schema';
 import type { Settings } from '../src/config/settings';
 import { AppError } from '../src/errors';
+import type { ExecutionStarts } from '../src/execution-starts';
 import type { Logger } from '../src/logger';
 import type { Notifier } from '../src/notifier';
 import { CONTROL_TASK_QUEUE } from '../src/contracts/names';
@@ -98,6 +99,11 @@ export interface SlackAppDeps {
    * filled by this app's notifier and by its decisions). Pass the same cache to a worker notifier of the same process.
    */
   facts?: RequestFactsCache;
+  /**
+   * Starts of executions in this process (its connector workers tell them): an approval's confirmation to the clicker
+   * waits for the execution it started. Absent: the connectors run elsewhere and nothing waits.
+   */
+  executionStarts?: ExecutionStarts;
 }
 
 /** What Slack state replicas share. */
@@ -172,6 +178,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     home,
     temporalUrl,
     decisions: { config, logger, gateway, directory },
+    ...(deps.executionStarts ? { executionStarts: deps.executionStarts } : {}),
   };
   const slackLogger = createSlackLogger(logger);
   const common = { token: slack.botToken, logger: slackLogger, clientOptions: slackClientOptions(clientOptions) };

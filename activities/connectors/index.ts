@@ -6,6 +6,7 @@ import { paramsHash } from '../../src/canonical';
 import type { CountersignConfig } from '../../src/config/schema';
 import { readEnvironmentVariable } from '../../src/config/settings';
 import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
+import type { ExecutionStarts } from '../../src/execution-starts';
 import type { AttemptOutcome, ExecutionLedger } from '../../src/ledger';
 import type { Logger } from '../../src/logger';
 import { RECEIPT_HEADER } from '../../src/receipts/claims';
@@ -48,6 +49,8 @@ export interface ConnectorDeps {
   onOutcomeUnknown?: (input: ExecuteActionInput) => void;
   /** Secret parameters sealed at submit, opened here in memory just before the downstream call. */
   sealedParams?: SealedParams;
+  /** Told as the connector's activity starts, for in-process work that gives way to it (src/execution-starts.ts). */
+  executionStarts?: Pick<ExecutionStarts, 'started'>;
   /** The clock. */
   now?: () => number;
 }
@@ -149,6 +152,7 @@ export function createConnectorActivities(deps: ConnectorDeps) {
      * arrived sent again.
      */
     async executeConnectorAction(input: ExecuteActionInput): Promise<ExecutionOutcome> {
+      deps.executionStarts?.started(input.requestId);
       const observe = (outcome: ExecutionAttemptOutcome) =>
         deps.observeExecution?.(input.connector, input.action, outcome);
       try {

@@ -1,5 +1,6 @@
 // What every listener gets: the pieces of the Slack layer, passed in (nothing global).
 import type { CountersignConfig } from '../../src/config/schema';
+import type { ExecutionStarts } from '../../src/execution-starts';
 import type { Logger } from '../../src/logger';
 import type { SlackDecisionDeps } from '../decisions';
 import type { SlackDirectory } from '../directory';
@@ -14,4 +15,6 @@ export interface ListenerDeps {
   home: HomePublisher;
   decisions: SlackDecisionDeps;
   temporalUrl: (requestId: string) => string | undefined;
+  /** Starts of executions in this process, which an approval's confirmation waits for (slack/app.ts). */
+  executionStarts?: ExecutionStarts;
 }

@@ -5,6 +5,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { AddressInfo } from 'node:net';
 import type { SlackSharedState } from '../../slack/app';
 import type { Settings } from '../config/settings';
+import type { ExecutionStarts } from '../execution-starts';
 import { createHttpApp } from '../http/app';
 import type { CodecHttp } from '../http/codec-routes';
 import { createApiKeyAuthenticator, type Authenticator } from '../http/auth';
@@ -49,6 +50,8 @@ export async function createApiStack(options: {
   /** Slack state shared with the other replicas (the identity runtime's replica state). */
   shared?: SlackSharedState;
   metricsOptions?: MetricsOptions;
+  /** Dev mode: the workers of this process tell their executions' starts (see NotificationsDeps.executionStarts). */
+  executionStarts?: ExecutionStarts;
 }): Promise<ApiServices & { notifications: Notifications }> {
   const { service, metrics } = createApiServices(options);
   const notifications = await createNotifications({
@@ -58,6 +61,7 @@ export async function createApiStack(options: {
     service,
     temporal: options.client,
     ...(options.shared ? { shared: options.shared } : {}),
+    ...(options.executionStarts ? { executionStarts: options.executionStarts } : {}),
     metrics,
   });
   options.steps.push({ name: 'notifications', run: () => notifications.close() });

@@ -4,6 +4,7 @@
 import { EXAMPLE_CONFIG_PATH } from '../config/load';
 import { colocatedTaskQueues, DEFAULT_TASK_QUEUES } from '../contracts/task-queues';
 import { readEnvironmentVariable, type Settings } from '../config/settings';
+import { createExecutionStarts } from '../execution-starts';
 import type { Logger } from '../logger';
 import { BILLING_TOKEN_VARIABLE, startBillingService, type BillingService } from '../../examples/billing-service';
 import { createApiStack, startApi } from './api';
@@ -117,6 +118,8 @@ export async function runDev(options: DevOptions): Promise<boolean> {
     });
     steps.push({ name: 'temporal connections', run: () => connections.close() });
 
+    // The Slack app and the connector workers share this process: an approval's confirmation waits for its execution.
+    const executionStarts = createExecutionStarts();
     const { service, metrics, notifications } = await createApiStack({
       settings,
       core,
@@ -130,6 +133,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       taskQueues: DEV_TASK_QUEUES,
       steps,
       shared: { replays: runtime.replicaState.slackReplays, channelPace: runtime.replicaState.channelPace },
+      executionStarts,
       // One process: the API's /metrics carries the workers' metrics and the Temporal SDK's too.
       metricsOptions: {
         temporalSdkMetrics: temporalSdkMetricsSource(settings.COUNTERSIGN_TEMPORAL_METRICS_ADDRESS, logger),
@@ -154,6 +158,7 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       }),
       onOutcomeUnknown: (input) =>
         metrics.executionOutcomeUnknown.inc({ connector: input.connector, action: input.action }),
+      executionStarts,
     });
     steps.push({ name: 'workers', run: () => workers.shutdown() });
     // A worker that dies on its own (a lost server, say) ends dev mode rather than leaving a half-running system.

@@ -6,6 +6,7 @@ import type { RequestHandler } from 'express';
 import type { SlackSharedState } from '../../slack/app';
 import type { CountersignConfig } from '../config/schema';
 import type { Settings } from '../config/settings';
+import type { ExecutionStarts } from '../execution-starts';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { createLogNotifier, type Notifier } from '../notifier';
@@ -23,6 +24,8 @@ export interface NotificationsDeps {
   shared?: SlackSharedState;
   /** Counts Slack Web API errors by method. */
   metrics?: Pick<Metrics, 'slackApiError'>;
+  /** Starts of executions in this process, when its workers run the connectors (an approval's confirmation waits). */
+  executionStarts?: ExecutionStarts;
 }
 
 export interface Notifications {
@@ -70,6 +73,7 @@ export async function createNotifications(deps: NotificationsDeps): Promise<Noti
     namespace,
     ...(deps.shared ? { shared: deps.shared } : {}),
     ...(onApiError ? { onApiError } : {}),
+    ...(deps.executionStarts ? { executionStarts: deps.executionStarts } : {}),
   });
   await app.start();
   return {

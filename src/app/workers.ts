@@ -49,6 +49,8 @@ export interface StartWorkersOptions {
   sealedSweepMs?: number;
   /** Tracing, when on. */
   tracing?: WorkerTracing;
+  /** Told as connector activities start (the Slack app of the same process waits for them; dev mode). */
+  executionStarts?: ConnectorDeps['executionStarts'];
 }
 
 export interface RunningWorkers {
@@ -100,6 +102,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...(options.ledger ? { ledger: options.ledger } : {}),
       ...(options.onOutcomeUnknown ? { onOutcomeUnknown: options.onOutcomeUnknown } : {}),
       ...(options.sealedParams ? { sealedParams: options.sealedParams } : {}),
+      ...(options.executionStarts ? { executionStarts: options.executionStarts } : {}),
     },
     ...(options.tracing ? { tracing: options.tracing } : {}),
   });

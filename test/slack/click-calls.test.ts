@@ -56,6 +56,27 @@ describe('Temporal calls per Slack click, API and workers in one process', () =>
     expect(after.approvals[0]).toMatchObject({ approver: 'alice', channel: 'slack' });
     await env.h.service.cancel({ kind: 'operator', id: 'tests' }, state.requestId, 'test cleanup');
   });
+
+  it('when a click meets the quorum, then the clicker is answered once the execution it started has begun', async () => {
+    const { env, calls } = counted;
+    const state = await refund(env, 'pay_calls0003');
+    const [message] = await env.waitForMessages(state.requestId, 1);
+    if (!message) throw new Error('no message');
+    await clickAndAnswer(env, calls, SLACK.alice, message);
+    const ephemeralsBefore = env.stub.callsOf('chat.postEphemeral').length;
+
+    const { text } = await clickAndAnswer(env, calls, SLACK.bob, message);
+    expect(text).toContain('is recorded');
+    // Alice's click left the request pending: only Bob's waited, and for the start it got.
+    const events = env.executionStarts.filter((e) => e.requestId === state.requestId);
+    expect(events.map((e) => ({ event: e.event, ...('started' in e ? { started: e.started } : {}) }))).toEqual([
+      { event: 'started' },
+      { event: 'waited', started: true },
+    ]);
+    const answer = env.stub.callsOf('chat.postEphemeral').slice(ephemeralsBefore)[0];
+    expect(answer?.at).toBeGreaterThanOrEqual(events[0]?.at ?? Infinity);
+    expect((await env.waitForState(state.requestId, (s) => s.status === 'succeeded')).status).toBe('succeeded');
+  });
 });
 
 describe('Temporal calls per Slack click, API and workers apart', () => {

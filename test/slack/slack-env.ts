@@ -11,6 +11,7 @@ import { ACTION_IDS } from '../../slack/blocks/ids';
 import { createRequestFactsCache } from '../../slack/request-facts';
 import type { CountersignConfig } from '../../src/config/schema';
 import { isTerminal, type ActionRequestState } from '../../src/contracts/types';
+import { createExecutionStarts, type ExecutionStarts } from '../../src/execution-starts';
 import { createLogger } from '../../src/logger';
 import type { SubmitBody } from '../../src/requests';
 import { testConfig, type TestConfigOptions } from '../support/config';
@@ -88,8 +89,14 @@ export interface SlackEnv {
   click(slackUser: string, actionId: string, message: StoredMessage): ReturnType<typeof postToSlackEndpoint>;
   /** The click request itself (for replays and forgeries). */
   clickRequest(slackUser: string, actionId: string, message: StoredMessage): SlackRequest;
+  /** One process: what the execution-starts board was told and answered, in order (src/execution-starts.ts). */
+  executionStarts: ExecutionStartEvent[];
   close(): Promise<void>;
 }
+
+export type ExecutionStartEvent =
+  | { event: 'started'; requestId: string; at: number }
+  | { event: 'waited'; requestId: string; started: boolean; at: number };
 
 /** Starts the environment. */
 export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<SlackEnv> {
@@ -119,6 +126,9 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
   // The worker side gets its own notifier, as when the API and the workers run as separate processes; in one process
   // it shares the Slack app's cache of request facts.
   const facts = options.oneProcess ? createRequestFactsCache() : undefined;
+  // In one process the connector workers also tell the Slack app when an execution starts, as dev mode wires them.
+  const startEvents: ExecutionStartEvent[] = [];
+  const executionStarts = options.oneProcess ? recordedExecutionStarts(startEvents) : undefined;
   const notifier = createSlackWorkerNotifier({
     slack: slackSettings,
     config,
@@ -127,7 +137,7 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
     tuning,
     ...(facts ? { facts } : {}),
   });
-  const h = await startHarness({ config, notifier });
+  const h = await startHarness({ config, notifier, ...(executionStarts ? { executionStarts } : {}) });
   const slack = createSlackApp({
     slack: slackSettings,
     config,
@@ -137,6 +147,7 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
     taskQueue: h.taskQueues.control,
     tuning,
     ...(facts ? { facts } : {}),
+    ...(executionStarts ? { executionStarts } : {}),
   });
   const app = express();
   if (!slack.handler) throw new Error('HTTP mode expected');
@@ -190,6 +201,7 @@ export async function startSlackEnv(options: SlackEnvOptions = {}): Promise<Slac
     post: (request, o = {}) => postToSlackEndpoint(eventsUrl, request, o),
     click: (slackUser, actionId, message) => postToSlackEndpoint(eventsUrl, clickRequest(slackUser, actionId, message)),
     clickRequest,
+    executionStarts: startEvents,
     async close() {
       await new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -235,3 +247,19 @@ export function blockText(message: { blocks: Record<string, unknown>[] }): strin
 }
 
 export { isTerminal };
+
+/** A board that records what it is told and what its waiters get. */
+function recordedExecutionStarts(events: ExecutionStartEvent[]): ExecutionStarts {
+  const board = createExecutionStarts();
+  return {
+    started(requestId) {
+      events.push({ event: 'started', requestId, at: Date.now() });
+      board.started(requestId);
+    },
+    async whenStarted(requestId, timeoutMs) {
+      const started = await board.whenStarted(requestId, timeoutMs);
+      events.push({ event: 'waited', requestId, started, at: Date.now() });
+      return started;
+    },
+  };
+}

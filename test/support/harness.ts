@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Client } from '@temporalio/client';
+import type { ExecutionStarts } from '../../src/execution-starts';
 import { connectTemporal, eagerStartClient } from '../../src/temporal/adapter';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -70,6 +71,8 @@ export interface HarnessOptions {
   eagerStart?: boolean;
   /** Connectors on the control queue, run by the control worker, as dev mode lays them out (colocatedTaskQueues). */
   colocated?: boolean;
+  /** Told as connector activities start, as dev mode tells its Slack app (src/execution-starts.ts). */
+  executionStarts?: ExecutionStarts;
 }
 
 export interface HarnessIdentityOptions {
@@ -250,6 +253,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         ...connectorDeps,
         observeExecution: hooks.observeExecution,
         ...(sealedParams ? { sealedParams } : {}),
+        ...(options.executionStarts ? { executionStarts: options.executionStarts } : {}),
       },
       workflowBundle: { codePath: bundlePath },
       dataConverter,

@@ -5,7 +5,13 @@ import { tellClicker } from '../../feedback';
 import { parseButtonValue } from '../../payloads';
 import type { ListenerDeps } from '../deps';
 
-/** Handles `approve_request`: ack, decide through the workflow, answer the clicker. */
+/**
+ * How long an approval's confirmation waits for the execution it started, when this process runs the connector: the
+ * activity arrives moments after the approval is answered, and a refused re-check never starts it.
+ */
+export const CONFIRMATION_WAIT_MS = 250;
+
+/** Handles `approve_request`: ack, decide through the workflow, let the execution start, answer the clicker. */
 export function approveRequest(deps: ListenerDeps) {
   return async ({
     ack,
@@ -29,6 +35,10 @@ export function approveRequest(deps: ListenerDeps) {
       ...(channel ? { channel } : {}),
       ...(body.message?.ts ? { messageTs: body.message.ts } : {}),
     });
+    // The approval started the execution: its activity, on its way to this process, goes before the confirmation.
+    if (result.kind === 'recorded' && result.state.status === 'approved' && deps.executionStarts) {
+      await deps.executionStarts.whenStarted(value.r, CONFIRMATION_WAIT_MS);
+    }
     await tellClicker(
       client,
       deps.home,
