@@ -47,6 +47,7 @@ import {
   cancelRequestSignal,
   cancelUpdate,
   decideUpdate,
+  executionRunningSignal,
   getStateQuery,
   submitDecisionSignal,
   type RequestSinks,
@@ -140,6 +141,10 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   setHandler(cancelRequestSignal, (cancel) => {
     onCancel(cancel);
   });
+  // Generation 3: the connector's activity says when it has run a while (its input's runningNoticeAfterMs).
+  setHandler(executionRunningSignal, () => {
+    if (listExecutingLate) tellStillRunning();
+  });
   setHandler(
     decideUpdate,
     (submission) => {
@@ -215,16 +220,16 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     if (state.status === 'pending_approval') await awaitDecision();
     if (state.status === 'approved') {
       beginExecution(lc);
-      // From generation 3 the workflow task that starts the execution carries no upsert: lists show `executing`
-      // once the execution has run for EXECUTING_NOTICE_DELAY_MS or its re-check has to wait (listExecuting), and a
-      // faster one goes from pending_approval straight to its outcome.
+      // From generation 3 the workflow task that starts the execution carries no upsert and no timer: lists show
+      // `executing` once the connector's activity signals it has run for EXECUTING_NOTICE_DELAY_MS or the re-check
+      // has to wait (listExecuting), and a faster execution goes from pending_approval straight to its outcome.
       if (listExecutingLate) setCurrentDetails(currentDetails(state));
       else {
         publishSearchAttributes();
         executingListed = true;
       }
-      // Approvers see "approved, executing" while the connector runs, not the last quorum count. The current
-      // generation tells them once the connector's activity is scheduled, so the notice never goes first.
+      // Approvers see "approved, executing" while the connector runs, not the last quorum count. Generation 2 on
+      // tells them once the connector's activity has run a while, so the notice never goes first.
       if (!current && requirements.length > 0 && patched('notify-approved-before-execution')) {
         void startNotification('progress');
       }
@@ -314,8 +319,11 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
     try {
       // Once the connector may have been called, a Temporal cancellation waits for its outcome: abandoning the call
       // would leave a request that may have executed without a record of it.
-      const call = CancellationScope.nonCancellable(() => connector.executeConnectorAction(executeInput()));
-      if (current && requirements.length > 0 && !progressTold) void tellExecuting(call);
+      const noticeDue = current && requirements.length > 0 && !progressTold;
+      const call = CancellationScope.nonCancellable(() =>
+        connector.executeConnectorAction({ ...executeInput(), ...(noticeDue ? runningNotice() : {}) }),
+      );
+      if (noticeDue && !listExecutingLate) void tellExecuting(call);
       outcome = await call;
     } catch (err) {
       outcome = failureOutcome(err);
@@ -330,15 +338,16 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
    */
   async function executeChecked(): Promise<boolean> {
     const activity = proxyActivities<CheckedActivities>(connectorOptions([RECHECK_UNAVAILABLE]));
+    const noticeDue = requirements.length > 0;
     const call = CancellationScope.nonCancellable(() =>
       activity.executeCheckedAction({
         ...executeInput(),
+        ...(noticeDue ? runningNotice() : {}),
         approvedParamsHashes: state.approvals.map((a) => a.paramsHash),
       }),
     );
-    if (requirements.length > 0) {
-      // Before generation 3 one notice was due per request even when this activity gave way to the windowed path.
-      if (!listExecutingLate) progressTold = true;
+    if (noticeDue && !listExecutingLate) {
+      progressTold = true;
       void tellExecuting(call);
     }
     let outcome: ExecutionOutcome;
@@ -378,8 +387,9 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
   }
 
   /**
-   * Tells approvers the request is executing, unless the execution ends first: within EXECUTING_NOTICE_DELAY_MS the
-   * outcome notice follows anyway, so a fast execution gets one edit of the messages and runs alone meanwhile.
+   * Before generation 3: tells approvers the request is executing, unless the execution ends first: within
+   * EXECUTING_NOTICE_DELAY_MS the outcome notice follows anyway, so a fast execution gets one edit of the messages and
+   * runs alone meanwhile. Generation 3 gets the same from the activity's signal (tellStillRunning), without a timer.
    */
   async function tellExecuting(execution: Promise<unknown>): Promise<void> {
     let ended = false;
@@ -393,12 +403,23 @@ export async function actionRequestWorkflow(input: ActionRequestInput): Promise<
       if (isCancellation(err)) return;
       throw err;
     }
-    if (listExecutingLate) {
-      if (progressTold) return;
-      progressTold = true;
-    }
-    listExecuting();
     await startNotification('progress', undefined, { eager: false });
+  }
+
+  /**
+   * From generation 3 the connector's activity itself signals when it is still running after the notice delay, so
+   * the workflow task that starts it holds no timer; older generations keep theirs (tellExecuting).
+   */
+  function runningNotice(): { runningNoticeAfterMs?: number } {
+    return listExecutingLate ? { runningNoticeAfterMs: EXECUTING_NOTICE_DELAY_MS } : {};
+  }
+
+  /** The execution is taking a while: approvers are told and lists show `executing` (once per request). */
+  function tellStillRunning(): void {
+    if (progressTold || state.status !== 'executing') return;
+    progressTold = true;
+    listExecuting();
+    void startNotification('progress', undefined, { eager: false });
   }
 
   /** Lists the request as `executing`, once: the execution is taking a while (generation 3 on). */

@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose';
 import { paramsHash } from '../../src/canonical';
 import type { CountersignConfig } from '../../src/config/schema';
 import { readEnvironmentVariable } from '../../src/config/settings';
+import { executionRunningSignal } from '../../src/contracts/messages';
 import type { ExecuteActionInput, ExecutionOutcome } from '../../src/contracts/types';
 import type { ExecutionStarts } from '../../src/execution-starts';
 import type { AttemptOutcome, ExecutionLedger } from '../../src/ledger';
@@ -155,6 +156,7 @@ export function createConnectorActivities(deps: ConnectorDeps) {
       deps.executionStarts?.started(input.requestId);
       const observe = (outcome: ExecutionAttemptOutcome) =>
         deps.observeExecution?.(input.connector, input.action, outcome);
+      const runningNotice = tellWhenStillRunning(input);
       try {
         const outcome = await execute(input);
         observe(outcome.unknown ? 'unknown' : 'succeeded');
@@ -162,9 +164,31 @@ export function createConnectorActivities(deps: ConnectorDeps) {
       } catch (err) {
         observe(attemptOutcome(err));
         throw err;
+      } finally {
+        clearTimeout(runningNotice);
       }
     },
   };
+
+  /**
+   * Signals the workflow once the call has run `runningNoticeAfterMs`: approvers then hear it is executing, without a
+   * timer in the workflow task that started it. A lost signal only leaves that notice out.
+   */
+  function tellWhenStillRunning(input: ExecuteActionInput): NodeJS.Timeout | undefined {
+    if (input.runningNoticeAfterMs === undefined) return undefined;
+    const { client, info } = Context.current();
+    const execution = info.workflowExecution;
+    if (!execution) return undefined;
+    const { workflowId, runId } = execution;
+    return setTimeout(() => {
+      client.workflow
+        .getHandle(workflowId, runId)
+        .signal(executionRunningSignal)
+        .catch((err: unknown) => {
+          deps.logger.warn({ requestId: input.requestId, err: errorText(err) }, 'running notice not signalled');
+        });
+    }, input.runningNoticeAfterMs);
+  }
 
   /** Opens the request's sealed parameters; a value gone or not openable fails for good, a silent database retries. */
   async function openSealed(input: ExecuteActionInput): Promise<OpenedParams> {

@@ -21,6 +21,12 @@ export const submitDecisionSignal = defineSignal<[DecisionSubmission]>('submitDe
 /** The durable form of a cancellation: kill-switch batches, and workflows started before `cancelUpdate`. */
 export const cancelRequestSignal = defineSignal<[CancelRequest]>('cancelRequest');
 
+/**
+ * The connector's activity has run for its `runningNoticeAfterMs` and is still going (generation 3 on): the workflow
+ * tells the approvers and lists the request as `executing`. Sent by the activity itself; nothing rides on it.
+ */
+export const executionRunningSignal = defineSignal('executionRunning');
+
 /** The full state: status, decision, approvals received and refused, timeline, outcome. */
 export const getStateQuery = defineQuery<ActionRequestState>('getState');
 

@@ -198,6 +198,12 @@ export interface ExecuteActionInput {
   approvers?: string[];
   policyVersion?: string;
   target?: ActionTarget;
+  /**
+   * When the call is still running this long (ms), the activity signals its workflow (`executionRunningSignal`), which
+   * tells the approvers and lists the request as `executing`. Set from generation 3 for requests that waited for
+   * people; absent, nobody is told (an allowed request, or an older workflow that keeps a timer of its own).
+   */
+  runningNoticeAfterMs?: number;
 }
 
 /**

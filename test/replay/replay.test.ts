@@ -89,7 +89,7 @@ describe('replay of recorded histories', () => {
     expect(text('v5-allow.json')).toContain('"name": "executeConnectorAction"');
   });
 
-  it('when the v6 histories are read, then an approved execution upserts only its outcome, where v5 listed it executing first', () => {
+  it('when the v6 histories are read, then an approved execution upserts only its outcome and starts no timer, where v5 did both', () => {
     const statuses = (file: string) =>
       (load(file).events ?? []).flatMap((e) => {
         const data = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.CsStatus?.data;
@@ -97,6 +97,16 @@ describe('replay of recorded histories', () => {
       });
     expect(statuses('v5-quorum-approval.json')).toEqual(['executing', 'succeeded']);
     expect(statuses('v6-quorum-approval.json')).toEqual(['succeeded']);
+    // Nor a timer for the executing notice: the connector's activity signals when it runs long.
+    const timersAfterExecution = (file: string) => {
+      const events = load(file).events ?? [];
+      const at = events.findIndex(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeConnectorAction',
+      );
+      return events.slice(at).filter((e) => e.timerStartedEventAttributes).length;
+    };
+    expect(timersAfterExecution('v5-quorum-approval.json')).toBe(1);
+    expect(timersAfterExecution('v6-quorum-approval.json')).toBe(0);
   });
 
   it('when the generations are compared, then decisions arrive as signals before v3 and as decide updates from v3 on', () => {

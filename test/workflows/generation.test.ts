@@ -129,6 +129,11 @@ describe('the current workflow generation', () => {
     // The terminal status only: never `approved` on its own, and a fast execution is never listed as `executing`.
     expect(upsertedKeys(events)).toEqual([['CsApprovers', 'CsStatus']]);
     expect(upsertedStatuses(events)).toEqual(['succeeded']);
+    // No timer beside the execution: the connector's activity would have said if it ran long.
+    const executionAt = events.findIndex(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeCheckedAction',
+    );
+    expect(events.slice(executionAt).filter((e) => e.timerStartedEventAttributes)).toEqual([]);
     // A fast execution goes straight to its outcome notice: no "executing" notice ran beside it.
     const types = scheduled(events).map((s) => s.type);
     const at = types.indexOf('executeCheckedAction');
@@ -291,14 +296,69 @@ describe('the re-check inside the connector activity', () => {
     } finally {
       target.delay(0);
     }
-    expect(upsertedStatuses(await historyOf(h, state.requestId))).toEqual(['executing', 'succeeded']);
+    const events = await historyOf(h, state.requestId);
+    expect(upsertedStatuses(events)).toEqual(['executing', 'succeeded']);
+    // The connector's activity said so itself: its signal, and no timer in the workflow.
+    const signals = events.flatMap((e) =>
+      e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : [],
+    );
+    expect(signals).toEqual(['executionRunning']);
+    const executionAt = events.findIndex(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeCheckedAction',
+    );
+    expect(events.slice(executionAt).filter((e) => e.timerStartedEventAttributes)).toEqual([]);
     const progress = notifier.approverNotifications.filter(
       (n) => n.requestId === state.requestId && n.kind === 'progress',
     );
     expect(progress.map((n) => n.status)).toContain('executing');
-    const types = scheduled(await historyOf(h, state.requestId)).map((s) => s.type);
+    const types = scheduled(events).map((s) => s.type);
     expect(types.slice(types.indexOf('executeCheckedAction') + 1)).toEqual(['notifyApprovers', 'notifyOutcome']);
   });
 });
 
 const OPERATOR_DECISION = { decision: 'approve' as const, reason: 'checked' };
+
+describe('the running notice with the connector on its own queue', () => {
+  let target: TargetServer;
+  let h: Harness;
+  const notifier = createRecordingNotifier();
+  beforeAll(async () => {
+    process.env.COUNTERSIGN_TEST_BILLING_TOKEN = 'tok_test_secret_value';
+    target = await startTargetServer();
+    h = await startHarness({ config: testConfig({ targetHost: target.host, connectorTimeout: '10s' }), notifier });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await target?.close();
+  });
+
+  it('when an approved call on the connector’s queue runs past the notice delay, then its activity signals and approvers are told', async () => {
+    const { state } = await submit(
+      h,
+      refund(5000, { params: { paymentId: 'pay_gen3split', amount: 5000, currency: 'USD' } }),
+    );
+    await waitForState(h, state.requestId, (s) => s.timeline.length > 0);
+    await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'alice' });
+    target.delay(5_000);
+    try {
+      await h.service.decide(state.requestId, { ...OPERATOR_DECISION, approver: 'bob' });
+      expect((await finalState(h, state.requestId)).status).toBe('succeeded');
+    } finally {
+      target.delay(0);
+    }
+    const events = await historyOf(h, state.requestId);
+    expect(scheduled(events).find((s) => s.type === 'executeConnectorAction')?.queue).toBe(
+      h.taskQueues.connector('billing'),
+    );
+    expect(
+      events.flatMap((e) =>
+        e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : [],
+      ),
+    ).toEqual(['executionRunning']);
+    expect(upsertedStatuses(events)).toEqual(['executing', 'succeeded']);
+    const progress = notifier.approverNotifications.filter(
+      (n) => n.requestId === state.requestId && n.kind === 'progress',
+    );
+    expect(progress.map((n) => n.status)).toEqual(['pending_approval', 'executing']);
+  });
+});
