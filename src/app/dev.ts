@@ -1,6 +1,7 @@
 // `countersign dev` (what `npm start` runs): everything in one process tree. The persisted Temporal dev server (unless
 // TEMPORAL_ADDRESS is set), the example billing stand-in when the config points at it, the control and connector
 // workers, and the HTTP API. Ctrl-C stops them in reverse order; the dev server's SQLite file keeps pending requests.
+import { setFlagsFromString } from 'node:v8';
 import { EXAMPLE_CONFIG_PATH } from '../config/load';
 import { colocatedTaskQueues, DEFAULT_TASK_QUEUES } from '../contracts/task-queues';
 import { readEnvironmentVariable, type Settings } from '../config/settings';
@@ -184,6 +185,10 @@ export async function runDev(options: DevOptions): Promise<boolean> {
       codecTrustsLoopbackUi: !settings.TEMPORAL_ADDRESS,
     });
     steps.push({ name: 'http server', run: () => api.close() });
+    // Started: from here V8 favours a small heap over speed, in this thread and the workflow thread alike, where the
+    // objects of every evicted parked request wait for a collection (docs/performance.md). Set at launch instead,
+    // its small young generation would slow the start by about a second.
+    setFlagsFromString('--optimize-for-size');
 
     options.print(
       devBanner({
