@@ -30,6 +30,15 @@ const upsertedStatuses = (events: HistoryEvent[]) =>
     const data = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.CsStatus?.data;
     return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as string] : [];
   });
+const signalNames = (events: HistoryEvent[]) =>
+  events.flatMap((e) =>
+    e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : [],
+  );
+/** The timers started from the first `activity` scheduled on. */
+const timersAfter = (events: HistoryEvent[], activity: string) =>
+  events
+    .slice(events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity))
+    .filter((e) => e.timerStartedEventAttributes);
 const scheduled = (events: HistoryEvent[]) =>
   events.flatMap((e) => {
     const a = e.activityTaskScheduledEventAttributes;
@@ -130,10 +139,7 @@ describe('the current workflow generation', () => {
     expect(upsertedKeys(events)).toEqual([['CsApprovers', 'CsStatus']]);
     expect(upsertedStatuses(events)).toEqual(['succeeded']);
     // No timer beside the execution: the connector's activity would have said if it ran long.
-    const executionAt = events.findIndex(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeCheckedAction',
-    );
-    expect(events.slice(executionAt).filter((e) => e.timerStartedEventAttributes)).toEqual([]);
+    expect(timersAfter(events, 'executeCheckedAction')).toEqual([]);
     // A fast execution goes straight to its outcome notice: no "executing" notice ran beside it.
     const types = scheduled(events).map((s) => s.type);
     const at = types.indexOf('executeCheckedAction');
@@ -299,14 +305,8 @@ describe('the re-check inside the connector activity', () => {
     const events = await historyOf(h, state.requestId);
     expect(upsertedStatuses(events)).toEqual(['executing', 'succeeded']);
     // The connector's activity said so itself: its signal, and no timer in the workflow.
-    const signals = events.flatMap((e) =>
-      e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : [],
-    );
-    expect(signals).toEqual(['executionRunning']);
-    const executionAt = events.findIndex(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeCheckedAction',
-    );
-    expect(events.slice(executionAt).filter((e) => e.timerStartedEventAttributes)).toEqual([]);
+    expect(signalNames(events)).toEqual(['executionRunning']);
+    expect(timersAfter(events, 'executeCheckedAction')).toEqual([]);
     const progress = notifier.approverNotifications.filter(
       (n) => n.requestId === state.requestId && n.kind === 'progress',
     );
@@ -350,11 +350,7 @@ describe('the running notice with the connector on its own queue', () => {
     expect(scheduled(events).find((s) => s.type === 'executeConnectorAction')?.queue).toBe(
       h.taskQueues.connector('billing'),
     );
-    expect(
-      events.flatMap((e) =>
-        e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : [],
-      ),
-    ).toEqual(['executionRunning']);
+    expect(signalNames(events)).toEqual(['executionRunning']);
     expect(upsertedStatuses(events)).toEqual(['executing', 'succeeded']);
     const progress = notifier.approverNotifications.filter(
       (n) => n.requestId === state.requestId && n.kind === 'progress',
